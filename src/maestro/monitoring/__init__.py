@@ -1,0 +1,1 @@
+"""Operator tooling for the monitoring bundle: metrics contract, `maestro monitoring check`."""
