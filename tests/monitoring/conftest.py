@@ -1,36 +1,22 @@
-"""Shared fixtures for the monitoring bundle: repository paths and a real Prometheus process."""
+"""Fixtures for the monitoring bundle tests; the helpers behind them live in support.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MONITORING = REPO_ROOT / "monitoring"
-DEPLOY = REPO_ROOT / "deploy"
-RULES_DIR = MONITORING / "prometheus" / "rules"
-PROMETHEUS_BINARY = shutil.which("prometheus") or "/usr/bin/prometheus"
-
-
-def load_module(path: Path) -> ModuleType:
-    """Import a script that is not on sys.path (the generators live outside src/)."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.monitoring.support import (
+    MONITORING,
+    RULES_DIR,
+    RunningPrometheus,
+    load_module,
+    start_prometheus,
+)
 
 
 @pytest.fixture(scope="session")
@@ -48,85 +34,18 @@ def rule_groups() -> list[dict[str, Any]]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    """Poll `predicate` until it returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = predicate()
-        except httpx.HTTPError:
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.2)
-
-
-@dataclass
-class RunningPrometheus:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
 @pytest.fixture
-def start_prometheus(tmp_path: Path) -> Iterator[Callable[..., RunningPrometheus]]:
-    """Factory: start the real `prometheus` binary on a free loopback port with the given config.
+def prometheus_factory(tmp_path: Path) -> Iterator[Callable[..., RunningPrometheus]]:
+    """Start real Prometheus processes (see support.start_prometheus); all stop after the test."""
+    started: list[RunningPrometheus] = []
 
-    `scrape_targets` become the `maestro-api` job scraped every second; `rule_files` are copied
-    next to the config. The process is stopped when the test ends.
-    """
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(
-        scrape_targets: list[str], rule_files: list[Path] = (), job: str = "maestro-api"
-    ) -> RunningPrometheus:
-        if not Path(PROMETHEUS_BINARY).exists():
-            pytest.skip("prometheus binary not installed")
-        workdir = tmp_path / f"prometheus-{len(started)}"
-        (workdir / "rules").mkdir(parents=True)
-        for rule_file in rule_files:
-            shutil.copy(rule_file, workdir / "rules" / rule_file.name)
-        config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": ["rules/*.yml"],
-            "scrape_configs": [
-                {"job_name": job, "static_configs": [{"targets": scrape_targets}]},
-            ],
-        }
-        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
-        port = free_port()
-        log = workdir / "prometheus.log"
-        process = subprocess.Popen(
-            [
-                PROMETHEUS_BINARY,
-                f"--config.file={workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
+    def start(scrape_targets: list[str], **kwargs: Any) -> RunningPrometheus:
+        prometheus = start_prometheus(
+            tmp_path / f"prometheus-{len(started)}", scrape_targets, **kwargs
         )
-        started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        wait_for(
-            lambda: process.poll() is None and httpx.get(f"{url}/-/ready").status_code == 200,
-            timeout=30,
-            what=f"prometheus to be ready ({log})",
-        )
-        return RunningPrometheus(url, process, log)
+        started.append(prometheus)
+        return prometheus
 
     yield start
-    for process in started:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    for prometheus in started:
+        prometheus.stop()

@@ -12,13 +12,13 @@ from typing import Any
 
 import promql_parser
 import pytest
-from conftest import MONITORING, REPO_ROOT
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from maestro.monitoring.contract import STATE_GAUGES, stored_series_names
 from maestro.monitoring.dashboards import load_panel_queries, render_query
+from tests.monitoring.support import MONITORING, REPO_ROOT
 
 DASHBOARDS_DIR = MONITORING / "grafana" / "dashboards"
 
