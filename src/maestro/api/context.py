@@ -1,0 +1,51 @@
+"""Everything a request handler needs, built once per app and kept on `app.state.ctx`."""
+
+from dataclasses import dataclass
+
+from maestro.db.session import Database
+from maestro.ratelimit import RateLimiter, RateLimitPolicy
+from maestro.services.identity import IdentityService
+from maestro.services.quotas import QuotaPolicy
+from maestro.services.tenants import TenantService
+from maestro.settings import Settings
+from maestro.storage import ArtifactStore, artifact_store_from_uri
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    rate_limiter: RateLimiter
+    artifacts: ArtifactStore
+    quotas: QuotaPolicy
+    tenants: TenantService
+    identity: IdentityService
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database, rate_limiter: RateLimiter) -> "AppContext":
+        quotas = QuotaPolicy(settings.quotas)
+        artifacts = artifact_store_from_uri(
+            settings.resolved_artifact_uri, s3_endpoint_url=settings.s3_endpoint_url
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            rate_limiter=rate_limiter,
+            artifacts=artifacts,
+            quotas=quotas,
+            tenants=TenantService(quotas),
+            identity=IdentityService(quotas),
+        )
+
+    def tenant_policy(self, rpm: int | None, burst: int | None) -> RateLimitPolicy:
+        return RateLimitPolicy(
+            requests_per_minute=rpm or self.settings.rate_limit_requests_per_minute,
+            burst=burst or self.settings.rate_limit_burst,
+        )
+
+    @property
+    def anonymous_policy(self) -> RateLimitPolicy:
+        return RateLimitPolicy(
+            requests_per_minute=self.settings.anonymous_rate_limit_requests_per_minute,
+            burst=self.settings.anonymous_rate_limit_burst,
+        )

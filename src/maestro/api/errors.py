@@ -1,0 +1,83 @@
+"""Every failure leaves as the `{"error": {code, message, details}}` envelope; never a traceback."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from maestro.api import state
+from maestro.errors import MaestroError
+
+logger = logging.getLogger("maestro.api")
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def code_for_status(status: int) -> str:
+    return STATUS_CODES.get(status, "internal_error" if status >= 500 else "http_error")
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    state.request_state(request.scope)[state.ERROR_CODE] = code
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
+    # Only location, message and type: echoing the input could reflect secrets back.
+    return {
+        "errors": [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
+            for err in exc.errors()
+        ]
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MaestroError)
+    async def _maestro(request: Request, exc: MaestroError) -> JSONResponse:
+        # A 429's Retry-After and RateLimit headers are added by RateLimitHeadersMiddleware.
+        return error_response(request, exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(
+            request, 422, "validation_error", "request validation failed", _validation_details(exc)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return error_response(
+            request,
+            exc.status_code,
+            code_for_status(exc.status_code),
+            message,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error", "internal server error")

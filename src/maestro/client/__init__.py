@@ -1,0 +1,42 @@
+"""Python SDK for the Maestro HTTP API.
+
+    from maestro.client import MaestroClient
+    with MaestroClient("http://localhost:8000", api_key="mst_...") as client:
+        client.me()
+
+Each resource area is a mixin over one shared transport, so the SDK grows one module per area.
+"""
+
+from maestro.client.base import BaseClient
+from maestro.client.errors import (
+    AuthenticationError,
+    ConflictError,
+    MaestroAPIError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitedError,
+    ServerError,
+    ValidationError,
+)
+from maestro.client.tenancy import TenancyMixin
+
+
+class MaestroClient(TenancyMixin, BaseClient):
+    """The full SDK: every resource area on one authenticated connection pool."""
+
+
+__all__ = [
+    "AuthenticationError",
+    "ConflictError",
+    "MaestroAPIError",
+    "MaestroClient",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitedError",
+    "ServerError",
+    "ValidationError",
+]

@@ -1,0 +1,1 @@
+"""Metrics, HTTP instrumentation, the database-backed collector and logging."""
