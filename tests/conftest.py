@@ -1,12 +1,15 @@
 """Fixtures shared by every test: databases on both backends, a live server, clients, tenants."""
 
 import itertools
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 from pydantic import SecretStr
 
 from maestro.api.app import create_app
@@ -52,9 +55,42 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
     return Settings(**values)
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-protocol server (moto) on a free loopback port, with dummy credentials."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        mp.delenv("AWS_PROFILE", raising=False)
+        mp.delenv("AWS_SESSION_TOKEN", raising=False)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path, database_url)
+def artifact_backend() -> str:
+    """Local files by default; a test package overrides this with params=["local", "s3"]."""
+    return "local"
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str, artifact_backend: str
+) -> Settings:
+    if artifact_backend == "local":
+        return make_settings(tmp_path, database_url)
+    endpoint = request.getfixturevalue("s3_endpoint")
+    bucket = f"maestro-test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+    return make_settings(
+        tmp_path, database_url, artifact_uri=f"s3://{bucket}/artifacts", s3_endpoint_url=endpoint
+    )
 
 
 @pytest.fixture
