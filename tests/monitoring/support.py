@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import promql_parser
 import pytest
 import yaml
 
@@ -31,6 +32,18 @@ def load_module(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names selected anywhere in a PromQL expression (raises if it does not parse)."""
+    names: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            names.add(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return names
 
 
 def free_port() -> int:

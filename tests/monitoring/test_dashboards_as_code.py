@@ -18,7 +18,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from maestro.monitoring.contract import STATE_GAUGES, stored_series_names
 from maestro.monitoring.dashboards import load_panel_queries, render_query
-from tests.monitoring.support import MONITORING, REPO_ROOT
+from tests.monitoring.support import MONITORING, REPO_ROOT, metric_names
 
 DASHBOARDS_DIR = MONITORING / "grafana" / "dashboards"
 
@@ -87,17 +87,6 @@ def all_panels() -> list[tuple[str, dict[str, Any]]]:
 
 def recording_rule_names(rule_groups: list[dict[str, Any]]) -> set[str]:
     return {rule["record"] for group in rule_groups for rule in group["rules"] if "record" in rule}
-
-
-def selected_metric_names(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, promql_parser.VectorSelector):
-            names.add(node.name)
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return names
 
 
 def run_generator(*args: str) -> subprocess.CompletedProcess[str]:
@@ -210,7 +199,7 @@ def test_every_query_parses_and_names_only_contract_metrics_or_recording_rules(
 
     assert len(queries) == sum(len(p["targets"]) for _, p in all_panels())
     for query in queries:
-        names = selected_metric_names(render_query(query.expr))
+        names = metric_names(render_query(query.expr))
         assert names, query.label
         assert names <= allowed, (query.label, names - allowed)
 

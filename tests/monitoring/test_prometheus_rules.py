@@ -8,12 +8,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import promql_parser
 import pytest
 import yaml
 
 from maestro.monitoring.contract import stored_series_names
-from tests.monitoring.support import MONITORING, RULES_DIR
+from tests.monitoring.support import MONITORING, RULES_DIR, metric_names
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 RULE_TESTS = sorted((MONITORING / "prometheus" / "tests").glob("*.yml"))
@@ -93,13 +92,7 @@ def test_rule_expressions_name_only_contract_metrics_rules_or_up(
     allowed = stored_series_names() | set(rules(rule_groups, "record")) | {"up"}
     for group in rule_groups:
         for rule in group["rules"]:
-            names: set[str] = set()
-            promql_parser.walk(
-                promql_parser.parse(rule["expr"]),
-                lambda node, names=names: (
-                    names.add(node.name) if isinstance(node, promql_parser.VectorSelector) else None
-                ),
-            )
+            names = metric_names(rule["expr"])
             assert names <= allowed, (rule.get("record") or rule["alert"], names - allowed)
 
 
