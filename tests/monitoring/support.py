@@ -88,16 +88,23 @@ def start_prometheus(
     *,
     job: str = "maestro-api",
     scrape_interval: str = "1s",
+    alert_for: str | None = None,
 ) -> RunningPrometheus:
     """Start the real `prometheus` binary on a free loopback port, scraping `targets` as `job`.
 
-    `rule_files` are copied into `workdir/rules`; returns once /-/ready answers 200.
+    `rule_files` are copied into `workdir/rules`, with every alert's `for:` replaced by `alert_for`
+    when given (so an end-to-end test sees alerts fire in seconds). Returns once /-/ready is 200.
     """
     if not Path(PROMETHEUS_BINARY).exists():
         pytest.skip("prometheus binary not installed")
     (workdir / "rules").mkdir(parents=True)
     for rule_file in rule_files:
-        shutil.copy(rule_file, workdir / "rules" / rule_file.name)
+        rules = yaml.safe_load(rule_file.read_text())
+        for group in rules["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule and alert_for is not None:
+                    rule["for"] = alert_for
+        (workdir / "rules" / rule_file.name).write_text(yaml.safe_dump(rules, sort_keys=False))
     config = {
         "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
         "rule_files": ["rules/*.yml"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from typer.testing import CliRunner
@@ -18,7 +19,7 @@ from maestro.monitoring.check import CheckReport, Status, run_checks
 from maestro.monitoring.cli import app
 from maestro.monitoring.contract import METRICS
 from maestro.monitoring.dashboards import Intervals, load_panel_queries, render_query
-from tests.monitoring.support import RULES_DIR, RunningPrometheus, free_port
+from tests.monitoring.support import RULES_DIR, RunningPrometheus, free_port, wait_for
 
 LABEL_VALUES = {
     "method": "GET",
@@ -124,10 +125,22 @@ def test_nothing_to_scrape_reports_target_down_and_exits_1(
 def test_every_panel_has_data_when_every_contract_metric_is_scraped(
     prometheus_factory: Callable[..., RunningPrometheus], contract_exporter: str
 ) -> None:
-    prometheus = prometheus_factory([contract_exporter], rule_files=sorted(RULES_DIR.glob("*.yml")))
+    prometheus = prometheus_factory(
+        [contract_exporter], rule_files=sorted(RULES_DIR.glob("*.yml")), alert_for="0s"
+    )
 
     report = check_until(prometheus, lambda r: r.ok)
+    quota_alert = wait_for(
+        lambda: [
+            alert
+            for alert in httpx.get(f"{prometheus.url}/api/v1/alerts").json()["data"]["alerts"]
+            if alert["labels"]["alertname"] == "MaestroTenantQuotaWarning"
+        ],
+        timeout=60,
+        what="the quota alert (the exporter reports 90% usage)",
+    )
 
+    assert quota_alert[0]["state"] in {"pending", "firing"}
     assert len(report.of("panel")) == len(load_panel_queries())
     assert len(report.of("metric")) == len(METRICS)
     result = CliRunner().invoke(

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from maestro.monitoring.contract import SCRAPE_JOB, stored_series_names
+from maestro.monitoring.contract import METRICS, SCRAPE_JOB, stored_series_names
 from tests.monitoring.support import DEPLOY, MONITORING, REPO_ROOT, metric_names
 
 GRAFANA = MONITORING / "grafana"
@@ -230,3 +230,20 @@ def test_rule_files_name_only_contract_metrics_in_grafana_alerts_too() -> None:
             for rule in group["rules"]:
                 names = metric_names(rule["data"][0]["model"]["expr"])
                 assert names <= allowed, rule["title"]
+
+
+def test_dashboards_readme_names_every_panel_metric_and_real_path() -> None:
+    readme = (GRAFANA / "dashboards" / "README.md").read_text()
+    titles = [
+        panel["title"]
+        for path in (GRAFANA / "dashboards").glob("*.json")
+        for panel in json.loads(path.read_text())["panels"]
+    ]
+    paths = set(re.findall(r"(?<![\w/])((?:monitoring|deploy)/[\w./-]*\w)", readme))
+
+    assert [t for t in titles if f"- {t}" not in readme] == []
+    for metric in METRICS:
+        assert f"`{metric.name}{{{', '.join(metric.labels)}}}`" in readme, metric.name
+    assert paths
+    assert [p for p in paths if not (REPO_ROOT / p).exists()] == []
+    assert "maestro monitoring check --prometheus" in readme
