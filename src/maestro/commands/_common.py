@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 
@@ -47,6 +48,6 @@ def api_client(url: str, key: str | None) -> Iterator[MaestroClient]:
         if exc.details:
             err_console.print_json(json.dumps(exc.details, default=str))
         raise typer.Exit(1) from exc
-    except OSError as exc:  # connection refused, DNS, ...
+    except httpx.TransportError as exc:  # connection refused, DNS, timeouts, ...
         err_console.print(f"[red]error:[/] cannot reach {url}: {exc}")
         raise typer.Exit(1) from exc

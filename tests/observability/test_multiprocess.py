@@ -1,0 +1,58 @@
+"""Under gunicorn with 2 uvicorn workers, /metrics reports the sum of both workers' counts."""
+
+import glob
+import os
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from prometheus_client.mmap_dict import MmapedDict
+
+from tests.support.metrics import scrape, value
+from tests.support.processes import maestro_env, maestro_serve
+
+pytestmark = pytest.mark.slow
+
+
+def healthz_counts_per_worker(multiproc_dir: str) -> dict[str, float]:
+    """Read each worker's own counter file directly, as prometheus_client stores it."""
+    counts: dict[str, float] = defaultdict(float)
+    for path in glob.glob(os.path.join(multiproc_dir, "counter_*.db")):
+        pid = os.path.basename(path).removeprefix("counter_").removesuffix(".db")
+        mmap = MmapedDict(path, read_mode=True)
+        try:
+            for key, count, _timestamp in mmap.read_all_values():
+                if '"maestro_http_requests_total"' in key and '"/healthz"' in key:
+                    counts[pid] += count
+        finally:
+            mmap.close()
+    return dict(counts)
+
+
+def test_counts_from_both_gunicorn_workers_add_up(tmp_path):
+    multiproc_dir = tmp_path / "prom"
+    env = maestro_env(tmp_path / "data", PROMETHEUS_MULTIPROC_DIR=str(multiproc_dir))
+
+    with maestro_serve(tmp_path / "data", "--workers", "2", env=env) as server:
+
+        def hit(_: int) -> int:
+            # A new connection per request, so both workers' accept loops get traffic.
+            return httpx.get(f"{server.url}/healthz", headers={"Connection": "close"}).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(hit, range(300)))
+        per_worker = healthz_counts_per_worker(str(multiproc_dir))
+        scraped = value(
+            scrape(server.url),
+            "maestro_http_requests_total",
+            method="GET",
+            endpoint="/healthz",
+            status="200",
+            tenant_id="anonymous",
+        )
+
+    assert statuses.count(200) == 300
+    assert len(per_worker) == 2, per_worker
+    assert all(count > 0 for count in per_worker.values()), per_worker
+    assert scraped == sum(per_worker.values()) >= 300  # the readiness probe adds a few
