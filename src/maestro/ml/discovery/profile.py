@@ -1,0 +1,158 @@
+"""Stage `profile`: per-column semantic type, completeness, cardinality and statistics.
+
+Everything is computed in a few batched polars `select`s over the full frame (linear cost);
+only the datetime-in-strings probe looks at a small sample.
+"""
+
+import re
+from typing import Any
+
+import polars as pl
+
+from maestro.ml.discovery.report import ColumnProfile, SemanticType
+
+#: A non-float column whose values are (almost) all distinct is an identifier.
+IDENTIFIER_DISTINCT_RATIO = 0.95
+MIN_ROWS_FOR_IDENTIFIER = 10
+#: Strings this long on average (or with this many words) are free text, not categories.
+TEXT_MEAN_LENGTH = 40
+TEXT_MEAN_WORDS = 4
+DATETIME_PROBE_ROWS = 500
+DATETIME_PARSE_RATIO = 0.95
+TOP_VALUES = 5
+_ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|code|number|no)$|id$", re.IGNORECASE)
+_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def profile_columns(df: pl.DataFrame) -> list[ColumnProfile]:
+    """One ColumnProfile per column, in frame order."""
+    rows = df.height
+    basics = df.select(
+        [pl.col(c).null_count().alias(f"{c}\0nulls") for c in df.columns]
+        + [pl.col(c).n_unique().alias(f"{c}\0distinct") for c in df.columns]
+    ).row(0, named=True)
+    stats = _statistics(df)
+    profiles = []
+    for name, dtype in df.schema.items():
+        nulls = int(basics[f"{name}\0nulls"])
+        non_null = rows - nulls
+        distinct = int(basics[f"{name}\0distinct"]) - (1 if nulls else 0)
+        column_stats = stats.get(name, {})
+        semantic = _semantic_type(df[name], dtype, non_null, distinct, column_stats)
+        profiles.append(
+            ColumnProfile(
+                name=name,
+                dtype=str(dtype),
+                semantic_type=semantic,
+                missing_count=nulls,
+                missing_ratio=nulls / rows if rows else 0.0,
+                distinct_count=distinct,
+                distinct_ratio=distinct / non_null if non_null else 0.0,
+                statistics=column_stats,
+                top_values=[],
+            )
+        )
+    _add_top_values(df, profiles)
+    return profiles
+
+
+def _statistics(df: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Numeric, string-length and datetime-range statistics in one select."""
+    exprs: list[pl.Expr] = []
+    for name, dtype in df.schema.items():
+        c = pl.col(name)
+        if dtype.is_numeric():
+            x = c.cast(pl.Float64)
+            exprs += [
+                x.mean().alias(f"{name}\0mean"),
+                x.std().alias(f"{name}\0std"),
+                x.min().alias(f"{name}\0min"),
+                x.max().alias(f"{name}\0max"),
+                x.skew().alias(f"{name}\0skewness"),
+                (x == 0).mean().alias(f"{name}\0zeros_ratio"),
+                (x < 0).mean().alias(f"{name}\0negative_ratio"),
+            ]
+            exprs += [x.quantile(q).alias(f"{name}\0p{round(q * 100):02d}") for q in _QUANTILES]
+        elif dtype == pl.String:
+            exprs += [
+                c.str.len_chars().mean().alias(f"{name}\0mean_length"),
+                c.str.len_chars().max().alias(f"{name}\0max_length"),
+                (c.str.count_matches(r"\s+") + 1).mean().alias(f"{name}\0mean_words"),
+            ]
+        elif dtype.is_temporal():
+            exprs += [c.min().alias(f"{name}\0min"), c.max().alias(f"{name}\0max")]
+        elif dtype == pl.Boolean:
+            exprs.append(c.cast(pl.Float64).mean().alias(f"{name}\0true_ratio"))
+    if not exprs:
+        return {}
+    flat = df.select(exprs).row(0, named=True)
+    stats: dict[str, dict[str, Any]] = {}
+    for key, value in flat.items():
+        column, stat = key.split("\0")
+        stats.setdefault(column, {})[stat] = value
+    return stats
+
+
+def _semantic_type(
+    column: pl.Series,
+    dtype: pl.DataType,
+    non_null: int,
+    distinct: int,
+    stats: dict[str, Any],
+) -> SemanticType:
+    if dtype == pl.Boolean:
+        return "boolean"
+    if dtype.is_temporal():
+        return "datetime"
+    unique_enough = (
+        non_null >= MIN_ROWS_FOR_IDENTIFIER and distinct >= IDENTIFIER_DISTINCT_RATIO * non_null
+    )
+    if dtype.is_numeric():
+        if distinct == 2 and set(column.drop_nulls().unique().to_list()) <= {0, 1}:
+            return "boolean"
+        if (
+            dtype.is_integer()
+            and unique_enough
+            and (_ID_NAME.search(column.name) or column.is_sorted())
+        ):
+            return "identifier"
+        return "numeric"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        if dtype == pl.String and _looks_like_datetime(column):
+            return "datetime"
+        long_text = (stats.get("mean_length") or 0) >= TEXT_MEAN_LENGTH or (
+            stats.get("mean_words") or 0
+        ) >= TEXT_MEAN_WORDS
+        if long_text:
+            return "text"
+        if unique_enough:
+            return "identifier"
+        return "categorical"
+    return "categorical"
+
+
+def _looks_like_datetime(column: pl.Series) -> bool:
+    """True when nearly every value of a small sample parses as a date or timestamp."""
+    probe = column.drop_nulls().head(DATETIME_PROBE_ROWS)
+    if probe.is_empty() or not probe.str.contains(r"^\d{4}-\d{2}-\d{2}").all():
+        return False
+    parsed = probe.str.to_datetime(strict=False)
+    return parsed.is_not_null().mean() >= DATETIME_PARSE_RATIO
+
+
+def _add_top_values(df: pl.DataFrame, profiles: list[ColumnProfile]) -> None:
+    """Most frequent values (and the mode's share) of every column in one select."""
+    exprs = [
+        pl.col(p.name).drop_nulls().value_counts(sort=True, name="count").head(TOP_VALUES).implode()
+        for p in profiles
+    ]
+    if not exprs or df.height == 0:
+        return
+    row = df.select(exprs).row(0)
+    for profile, counts in zip(profiles, row, strict=True):
+        profile.top_values = [
+            {"value": item[profile.name], "count": item["count"]} for item in counts
+        ]
+        non_null = df.height - profile.missing_count
+        top = profile.top_values[0]["count"] if profile.top_values else 0
+        profile.statistics["mode_ratio"] = top / non_null if non_null else None
