@@ -5,22 +5,21 @@ side in its own subprocess (Maestro from .venv, ydata-profiling from .venv-bench
 and peak RSS are measured in isolation; ydata-profiling is stopped after 10 minutes and its
 figures are then lower bounds. Rewrites the `feature_discovery` section of RESULTS.md.
 
-    .venv/bin/python benchmarks/feature_discovery.py [--rows N] [--timeout S]
+    .venv/bin/python -m benchmarks.feature_discovery [--rows N] [--timeout S]
 """
 
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks._results import machine_line, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-START, END = "<!-- feature_discovery:start -->", "<!-- feature_discovery:end -->"
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 GOAL_SECONDS, GOAL_GIB, GOAL_SPEEDUP = 30.0, 4.0, 10.0
 
@@ -116,10 +115,11 @@ def run_side(python: Path, side: str, path: Path, timeout: float, limit_gib: flo
         limit = int(limit_gib * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    env = os.environ | {"PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"}
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [str(python), __file__, "--child", side, str(path)],
+        [str(python), "-m", "benchmarks.feature_discovery", "--child", side, str(path)],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -166,17 +166,20 @@ def render(rows: int, maestro: dict, ydata: dict | None, note: str) -> str:
         "",
         f"{rows:,} rows x 50 mixed columns + binary target (numeric, skewed, 40 % missing, "
         "categorical up to 10,000 levels, boolean, datetime, identifier, a leaky column). "
-        f"Each side in its own subprocess; peak = max RSS of that process. "
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores.",
+        "Each side in its own subprocess; peak = max RSS of that process.",
+        machine_line(),
         "",
         "| tool | discovery wall time (s) | load (s) | peak RSS (GiB) |",
         "|---|---|---|---|",
         f"| Maestro `discover` (profile, relevance, leakage, generate) | {maestro['run_s']:.1f} "
         f"| {maestro['load_s']:.1f} | {gib:.2f} |",
     ]
-    if ydata and not ydata.get("failed"):
-        bound = "≥ " if ydata["timed_out"] else ""
-        load = "-" if ydata["timed_out"] else f"{ydata['load_s']:.1f}"
+    out_of_memory = bool(ydata) and "MemoryError" in str(ydata.get("error", ""))
+    if ydata and (not ydata.get("failed") or out_of_memory):
+        # A run stopped by the timeout or by the memory cap had not finished: lower bounds.
+        unfinished = ydata["timed_out"] or ydata.get("failed", False)
+        bound = "≥ " if unfinished else ""
+        load = "-" if unfinished else f"{ydata['load_s']:.1f}"
         lines.append(
             f"| ydata-profiling 4.18.4 `minimal=True` (profile only, no target analysis) | "
             f"{bound}{ydata['run_s']:.1f} | {load} | {bound}{ydata['peak_bytes'] / 2**30:.2f} |"
@@ -186,8 +189,10 @@ def render(rows: int, maestro: dict, ydata: dict | None, note: str) -> str:
         lines += [
             "",
             f"- Speed-up: **{bound}{speedup:.1f}x** faster than ydata-profiling "
-            f"(goal ≥ {GOAL_SPEEDUP:.0f}x); memory ratio {bound}{memory:.1f}x.",
+            f"(goal ≥ {GOAL_SPEEDUP:.0f}x); peak memory {bound}{memory:.1f}x lower.",
         ]
+        if note:
+            lines.append(f"- ydata-profiling did not finish: {note}.")
     else:
         lines += ["", f"- ydata-profiling: not measured ({note})."]
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in maestro.get("stages", {}).items())
@@ -198,13 +203,6 @@ def render(rows: int, maestro: dict, ydata: dict | None, note: str) -> str:
         f"- Maestro stages: {stages}. Leakage suspects found: {', '.join(maestro['leakage'])}.",
     ]
     return "\n".join(lines)
-
-
-def write_section(body: str) -> None:
-    text = RESULTS.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    RESULTS.write_text(f"{head}{START}\n{body}\n{END}{tail}")
 
 
 def main() -> None:
@@ -232,17 +230,19 @@ def main() -> None:
             ydata = run_side(BENCH_PYTHON, "ydata", path, args.timeout, args.memory_limit_gib)
             if ydata.get("failed"):
                 note = (
-                    f"it failed after {ydata['run_s']:.0f} s at ≥ "
-                    f"{ydata['peak_bytes'] / 2**30:.1f} GiB peak RSS "
-                    f"(address space capped at {args.memory_limit_gib:.0f} GiB): {ydata['error']}"
+                    f"it failed after {ydata['run_s']:.0f} s (including loading) at "
+                    f"{ydata['peak_bytes'] / 2**30:.1f} GiB RSS with its address space capped "
+                    f"at {args.memory_limit_gib:.0f} GiB (shared machine): {ydata['error']}"
                 )
+            elif ydata.get("timed_out"):
+                note = f"stopped after {args.timeout:.0f} s"
             print("ydata-profiling", json.dumps(ydata))
         else:
             note = f"{BENCH_PYTHON} not found; create it and pip install ydata-profiling==4.18.4"
     body = render(args.rows, maestro, ydata, note)
     print(body)
     if not args.no_write:
-        write_section(body)
+        write_section("feature_discovery", body)
 
 
 if __name__ == "__main__":

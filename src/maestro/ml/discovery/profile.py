@@ -1,12 +1,15 @@
 """Stage `profile`: per-column semantic type, completeness, cardinality and statistics.
 
-Everything is computed in a few batched polars `select`s over the full frame (linear cost);
-only the datetime-in-strings probe looks at a small sample.
+Counts, distinct values, moments and ranges are exact, from batched polars `select`s over
+the full frame (linear cost). Quantiles (a selection per quantile) and the top values of
+high-cardinality columns come from the uniform sample, which is where the full-frame cost
+was; `statistics["from_sample"]` lists what was estimated that way.
 """
 
 import re
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from maestro.ml.discovery.report import ColumnProfile, SemanticType
@@ -20,18 +23,22 @@ TEXT_MEAN_WORDS = 4
 DATETIME_PROBE_ROWS = 500
 DATETIME_PARSE_RATIO = 0.95
 TOP_VALUES = 5
+#: Columns with more distinct values than this get their top values from the sample.
+EXACT_TOP_VALUES_MAX_DISTINCT = 10_000
 _ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|code|number|no)$|id$", re.IGNORECASE)
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def profile_columns(df: pl.DataFrame) -> list[ColumnProfile]:
-    """One ColumnProfile per column, in frame order."""
+def profile_columns(df: pl.DataFrame, sample: pl.DataFrame) -> list[ColumnProfile]:
+    """One ColumnProfile per column, in frame order; `sample` is a uniform row sample of `df`."""
     rows = df.height
     basics = df.select(
         [pl.col(c).null_count().alias(f"{c}\0nulls") for c in df.columns]
         + [pl.col(c).n_unique().alias(f"{c}\0distinct") for c in df.columns]
     ).row(0, named=True)
     stats = _statistics(df)
+    sampled = sample.height < df.height
+    _add_quantiles(sample, stats, sampled)
     profiles = []
     for name, dtype in df.schema.items():
         nulls = int(basics[f"{name}\0nulls"])
@@ -52,7 +59,12 @@ def profile_columns(df: pl.DataFrame) -> list[ColumnProfile]:
                 top_values=[],
             )
         )
-    _add_top_values(df, profiles)
+    exact = [p for p in profiles if p.distinct_count <= EXACT_TOP_VALUES_MAX_DISTINCT]
+    estimated = [p for p in profiles if p.distinct_count > EXACT_TOP_VALUES_MAX_DISTINCT]
+    _add_top_values(df, exact)
+    _add_top_values(sample, estimated)
+    for p in estimated if sampled else []:
+        p.statistics.setdefault("from_sample", []).extend(["top_values", "mode_ratio"])
     return profiles
 
 
@@ -72,7 +84,6 @@ def _statistics(df: pl.DataFrame) -> dict[str, dict[str, Any]]:
                 (x == 0).mean().alias(f"{name}\0zeros_ratio"),
                 (x < 0).mean().alias(f"{name}\0negative_ratio"),
             ]
-            exprs += [x.quantile(q).alias(f"{name}\0p{round(q * 100):02d}") for q in _QUANTILES]
         elif dtype == pl.String:
             exprs += [
                 c.str.len_chars().mean().alias(f"{name}\0mean_length"),
@@ -91,6 +102,20 @@ def _statistics(df: pl.DataFrame) -> dict[str, dict[str, Any]]:
         column, stat = key.split("\0")
         stats.setdefault(column, {})[stat] = value
     return stats
+
+
+def _add_quantiles(sample: pl.DataFrame, stats: dict[str, dict[str, Any]], sampled: bool) -> None:
+    """p05..p95 of numeric columns, in one numpy partition per column over the sample."""
+    for name, dtype in sample.schema.items():
+        if not dtype.is_numeric():
+            continue
+        values = sample[name].cast(pl.Float64).drop_nulls().drop_nans().to_numpy()
+        column = stats.setdefault(name, {})
+        quantiles = np.quantile(values, _QUANTILES) if values.size else [None] * len(_QUANTILES)
+        for q, value in zip(_QUANTILES, quantiles, strict=True):
+            column[f"p{round(q * 100):02d}"] = None if value is None else float(value)
+        if sampled:
+            column["from_sample"] = ["quantiles"]
 
 
 def _semantic_type(

@@ -65,10 +65,11 @@ def discover(
                 on_stage(name, seconds[name], ok)
 
     with stage("profile"):
-        profiles = profile_columns(df)
+        uniform = sample(df, max_sample_rows, seed)
+        profiles = profile_columns(df, uniform)
         duplicates = duplicate_rows(df)
         labelled = df if target is None else df.filter(pl.col(target).is_not_null())
-        rows = sample(labelled, max_sample_rows, seed)
+        rows = uniform if labelled.height == df.height else sample(labelled, max_sample_rows, seed)
         alerts = (
             column_alerts(profiles)
             + correlation_alerts(rows, profiles)
