@@ -1,0 +1,190 @@
+"""What demo users do. Each action is one realistic step and may fail the way real calls fail.
+
+Actions raise the SDK's typed errors; the runner counts them by kind, so a 404 from a deliberate
+mistake and a 429 from the tight tenant show up as what they are, not as demo failures.
+"""
+
+import functools
+import io
+import random
+import threading
+from collections.abc import Callable
+
+from maestro.demo.provisioning import DemoTenant
+
+Action = Callable[[DemoTenant, random.Random], None]
+FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
+_lock = threading.Lock()
+
+
+@functools.cache
+def model_artifact(n_estimators: int) -> bytes:
+    """A small real classifier, serialized with skops (what the platform can serve)."""
+    import numpy as np
+    import polars as pl
+    from sklearn.ensemble import RandomForestClassifier
+
+    from maestro.ml.serialization import dump_model
+
+    rng = np.random.default_rng(n_estimators)
+    frame = pl.DataFrame({name: rng.normal(size=300) for name in FEATURES}).to_pandas()
+    labels = (frame["petal_length"] + frame["petal_width"] > 0).astype(int)
+    model = RandomForestClassifier(n_estimators=n_estimators, max_depth=4, random_state=0)
+    return dump_model(model.fit(frame, labels))
+
+
+def dataset_csv(rows: int, rng: random.Random) -> bytes:
+    buffer = io.StringIO()
+    buffer.write("customer_id,age,income,segment,signup_day,churned\n")
+    for i in range(rows):
+        age = rng.randint(18, 80)
+        income = "" if rng.random() < 0.05 else f"{rng.lognormvariate(10, 0.5):.2f}"
+        segment = rng.choice(["retail", "smb", "enterprise"])
+        churned = int((age < 30 and rng.random() < 0.7) or rng.random() < 0.1)
+        day = f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+        buffer.write(f"c{i},{age},{income},{segment},{day},{churned}\n")
+    return buffer.getvalue().encode()
+
+
+def instances(rng: random.Random, n: int = 5) -> list[dict[str, float]]:
+    return [{name: rng.gauss(0, 1) for name in FEATURES} for _ in range(n)]
+
+
+def _models(tenant: DemoTenant) -> list[str]:
+    return tenant.state.setdefault("models", [])
+
+
+def _deployed(tenant: DemoTenant) -> list[str]:
+    return tenant.state.setdefault("deployed", [])
+
+
+def browse(tenant: DemoTenant, rng: random.Random) -> None:
+    tenant.owner.me()
+    tenant.owner.list_models()
+    tenant.viewer.usage(tenant.slug)
+
+
+def register_model(tenant: DemoTenant, rng: random.Random) -> None:
+    """Create a model, upload a skops version, alias it and deploy it (capped per tenant)."""
+    limit = tenant.plan.quotas.get("models") or 10
+    with _lock:
+        models = _models(tenant)
+        if len(models) >= min(limit, 12):
+            return new_version(tenant, rng)
+        name = f"churn-{len(models) + 1}"
+        models.append(name)
+    tenant.owner.create_model(name, description="Customer churn classifier", tags={"team": "ds"})
+    version = tenant.owner.upload_version(
+        name,
+        model_artifact(rng.choice((5, 10, 25))),
+        format="skops",
+        metadata={"framework": "scikit-learn", "features": list(FEATURES)},
+    )
+    tenant.owner.set_alias(name, "production", version["version"])
+    tenant.owner.deploy(name, "production")
+    with _lock:
+        _deployed(tenant).append(name)
+
+
+def new_version(tenant: DemoTenant, rng: random.Random) -> None:
+    models = list(_models(tenant))
+    if not models:
+        return register_model(tenant, rng)
+    name = rng.choice(models)
+    version = tenant.owner.upload_version(name, model_artifact(rng.choice((5, 10, 25))))
+    tenant.owner.set_alias(name, "staging", version["version"])
+    tenant.owner.deploy(name, version["version"])
+    with _lock:
+        if name not in _deployed(tenant):
+            _deployed(tenant).append(name)
+
+
+def predict(tenant: DemoTenant, rng: random.Random) -> None:
+    deployed = list(_deployed(tenant))
+    if not deployed:
+        return register_model(tenant, rng)
+    tenant.owner.predict(rng.choice(deployed), instances(rng, rng.randint(1, 20)))
+
+
+def update_model(tenant: DemoTenant, rng: random.Random) -> None:
+    models = list(_models(tenant))
+    if models:
+        tenant.owner.update_model(rng.choice(models), description=f"revision {rng.randint(1, 99)}")
+
+
+def retire_model(tenant: DemoTenant, rng: random.Random) -> None:
+    """Undeploy and sometimes delete, keeping the near-quota tenant above 80%."""
+    with _lock:
+        deployed = _deployed(tenant)
+        if len(deployed) < 3:
+            return
+        name = deployed.pop(rng.randrange(len(deployed)))
+        delete = tenant.plan.slug == "acme" and rng.random() < 0.5
+        if delete:
+            _models(tenant).remove(name)
+    tenant.owner.undeploy(name)
+    if delete:
+        tenant.owner.delete_model(name)
+
+
+def experiment(tenant: DemoTenant, rng: random.Random) -> None:
+    run = tenant.owner.create_experiment(
+        f"sweep-{rng.randint(1, 999)}",
+        group="churn",
+        params={"learning_rate": rng.choice((0.01, 0.1)), "depth": rng.randint(2, 8)},
+        tags={"owner": "demo"},
+    )
+    loss = 1.0
+    points = []
+    for step in range(20):
+        loss *= rng.uniform(0.85, 0.99)
+        points.append({"name": "loss", "value": loss, "step": step})
+    tenant.owner.log_metrics(run["id"], points)
+    tenant.owner.finish_experiment(run["id"], rng.choice(("completed", "completed", "failed")))
+
+
+def upload_dataset(tenant: DemoTenant, rng: random.Random) -> None:
+    datasets = tenant.state.setdefault("datasets", [])
+    if len(datasets) >= 3:
+        return
+    created = tenant.owner.upload_dataset(
+        dataset_csv(rng.randint(300, 800), rng),
+        f"customers-{len(datasets) + 1}",
+        filename="customers.csv",
+    )
+    datasets.append(created["id"])
+
+
+def mistakes(tenant: DemoTenant, rng: random.Random) -> None:
+    """The 4xx a real team produces: stale names, malformed bodies, viewers who try to write."""
+    mistake = rng.choice(("missing", "invalid", "viewer", "duplicate"))
+    models = _models(tenant)
+    if mistake == "duplicate" and models:
+        tenant.owner.create_model(models[0])
+    elif mistake == "invalid":
+        tenant.owner.request("POST", "/models", json={"name": "Not A Slug!", "extra": 1})
+    elif mistake == "viewer":
+        tenant.viewer.create_model(f"viewer-{rng.randint(1, 9)}")
+    else:
+        tenant.owner.get_model(f"no-such-model-{rng.randint(1, 9)}")
+    raise AssertionError(f"the platform accepted a {mistake} mistake")
+
+
+def hammer(tenant: DemoTenant, rng: random.Random) -> None:
+    """A burst beyond the tenant's budget: the tight tenant gets 429s, the others shrug."""
+    for _ in range(15):
+        tenant.owner.me()
+
+
+ACTIONS: dict[str, tuple[Action, int]] = {
+    "browse": (browse, 20),
+    "register_model": (register_model, 6),
+    "new_version": (new_version, 4),
+    "predict": (predict, 20),
+    "update_model": (update_model, 4),
+    "retire_model": (retire_model, 2),
+    "experiment": (experiment, 8),
+    "upload_dataset": (upload_dataset, 2),
+    "mistakes": (mistakes, 6),
+    "hammer": (hammer, 2),
+}
