@@ -76,8 +76,8 @@ class TenantService:
     def update(
         self, session: Session, principal: Principal, slug: str, changes: dict[str, Any]
     ) -> Tenant:
+        tenant = self.get(session, principal, slug)  # another tenant's is NotFound, not Forbidden
         principal.require_admin()
-        tenant = self.get(session, principal, slug)
         if "name" in changes:
             tenant.name = changes["name"]
         if "quotas" in changes:
@@ -93,8 +93,9 @@ class TenantService:
         return tenant
 
     def delete(self, session: Session, principal: Principal, slug: str) -> None:
+        tenant = self.get(session, principal, slug)
         principal.require_admin()
-        session.delete(self.get(session, principal, slug))
+        session.delete(tenant)
 
     def usage(self, session: Session, principal: Principal, slug: str) -> dict[str, ResourceUsage]:
         return self.quotas.usage(session, self.get(session, principal, slug))
