@@ -12,7 +12,7 @@ from maestro.api.body_limit import BodySizeLimitMiddleware
 from maestro.api.context import AppContext
 from maestro.api.errors import install_error_handlers
 from maestro.api.middleware import RateLimitHeadersMiddleware
-from maestro.api.routers import health, tenants, users
+from maestro.api.routers import datasets, experiments, health, tenants, users
 from maestro.db.migrate import upgrade_to_head
 from maestro.db.session import Database
 from maestro.observability import metrics
@@ -32,6 +32,8 @@ ROUTERS: list[tuple[str, APIRouter]] = [
     ("", health.router),
     (API_PREFIX, tenants.router),
     (API_PREFIX, users.router),
+    (API_PREFIX, experiments.router),
+    (API_PREFIX, datasets.router),
 ]
 
 

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from maestro.db.session import Database
 from maestro.ratelimit import RateLimiter, RateLimitPolicy
+from maestro.services.datasets import DatasetService
+from maestro.services.experiments import ExperimentService
 from maestro.services.identity import IdentityService
 from maestro.services.quotas import QuotaPolicy
 from maestro.services.tenants import TenantService
@@ -20,6 +22,8 @@ class AppContext:
     quotas: QuotaPolicy
     tenants: TenantService
     identity: IdentityService
+    experiments: ExperimentService
+    datasets: DatasetService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, rate_limiter: RateLimiter) -> "AppContext":
@@ -35,6 +39,14 @@ class AppContext:
             quotas=quotas,
             tenants=TenantService(quotas),
             identity=IdentityService(quotas),
+            experiments=ExperimentService(quotas),
+            datasets=DatasetService(
+                quotas,
+                artifacts,
+                max_bytes=settings.max_upload_bytes,
+                max_columns=settings.max_dataset_columns,
+                preview_rows=settings.dataset_preview_rows,
+            ),
         )
 
     def tenant_policy(self, rpm: int | None, burst: int | None) -> RateLimitPolicy:

@@ -8,6 +8,7 @@ Each resource area is a mixin over one shared transport, so the SDK grows one mo
 """
 
 from maestro.client.base import BaseClient
+from maestro.client.datasets import DatasetsMixin
 from maestro.client.errors import (
     AuthenticationError,
     ConflictError,
@@ -20,10 +21,11 @@ from maestro.client.errors import (
     ServerError,
     ValidationError,
 )
+from maestro.client.experiments import ExperimentsMixin
 from maestro.client.tenancy import TenancyMixin
 
 
-class MaestroClient(TenancyMixin, BaseClient):
+class MaestroClient(TenancyMixin, ExperimentsMixin, DatasetsMixin, BaseClient):
     """The full SDK: every resource area on one authenticated connection pool."""
 
 

@@ -1,6 +1,17 @@
 """All ORM models; importing this package registers every table on `Base.metadata`."""
 
 from maestro.db.base import Base
+from maestro.db.models.datasets import Dataset
+from maestro.db.models.experiments import Experiment, MetricPoint
 from maestro.db.models.tenancy import ApiKey, QuotaUsage, Tenant, User
 
-__all__ = ["ApiKey", "Base", "QuotaUsage", "Tenant", "User"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Dataset",
+    "Experiment",
+    "MetricPoint",
+    "QuotaUsage",
+    "Tenant",
+    "User",
+]

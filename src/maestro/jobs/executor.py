@@ -1,0 +1,57 @@
+"""Choosing the executor (`MAESTRO_EXECUTOR=local|celery`) behind one small interface."""
+
+import threading
+from typing import Protocol
+
+from maestro.db.session import Database
+from maestro.jobs.store import JobStore
+from maestro.settings import Settings
+
+
+class Executor(Protocol):
+    def start(self) -> None:
+        """Begin dispatching and sweeping expired leases (in a background thread)."""
+
+    def notify(self, job_id: str) -> None:
+        """Called after a job's transaction commits."""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop; running local work is put back in the queue."""
+
+
+def recovery_interval(settings: Settings) -> float:
+    """Sweep often enough that a dead worker's job moves on within about one lease."""
+    return max(0.2, min(settings.job_lease_seconds / 3, 10.0))
+
+
+class BackgroundExecutor:
+    """What both executors share: their settings and store, and one background thread."""
+
+    def __init__(self, settings: Settings, db: Database, store: JobStore) -> None:
+        self.settings = settings
+        self.db = db
+        self.store = store
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="maestro-jobs", daemon=True)
+        self._thread.start()
+
+    def _join(self, timeout: float) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
+def build_executor(settings: Settings, db: Database, store: JobStore) -> Executor:
+    if settings.executor == "celery":
+        from maestro.jobs.celery_executor import CeleryExecutor
+
+        return CeleryExecutor(settings, db, store)
+    from maestro.jobs.local import LocalExecutor
+
+    return LocalExecutor(settings, db, store)
