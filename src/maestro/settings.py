@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     executor: Literal["local", "celery"] = "local"
     broker_url: str | None = Field(default=None, description="Celery broker; defaults to redis_url")
+    celery_queue: str = "maestro-jobs"
+    job_lease_seconds: float = 30.0
+    job_heartbeat_seconds: float = 5.0
+    job_max_attempts: int = 2
+    job_pool_size: int = 2
+    job_poll_seconds: float = 1.0
+    job_modules: list[str] = Field(default=[], description="extra modules that register job kinds")
     bootstrap_admin_key: SecretStr | None = None
 
     log_level: str = "INFO"

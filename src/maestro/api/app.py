@@ -71,7 +71,9 @@ def create_app(
         upgrade_to_head(db.engine)
         bootstrap_admin(ctx)
         metrics.mark_build_info()
+        ctx.jobs.start(db)
         yield
+        ctx.jobs.stop()
         if database is None:
             db.dispose()
 

@@ -7,6 +7,7 @@ from maestro.ratelimit import RateLimiter, RateLimitPolicy
 from maestro.services.datasets import DatasetService
 from maestro.services.experiments import ExperimentService
 from maestro.services.identity import IdentityService
+from maestro.services.jobs import JobService
 from maestro.services.quotas import QuotaPolicy
 from maestro.services.tenants import TenantService
 from maestro.settings import Settings
@@ -22,6 +23,7 @@ class AppContext:
     quotas: QuotaPolicy
     tenants: TenantService
     identity: IdentityService
+    jobs: JobService
     experiments: ExperimentService
     datasets: DatasetService
 
@@ -39,6 +41,7 @@ class AppContext:
             quotas=quotas,
             tenants=TenantService(quotas),
             identity=IdentityService(quotas),
+            jobs=JobService(quotas, settings),
             experiments=ExperimentService(quotas),
             datasets=DatasetService(
                 quotas,

@@ -3,6 +3,7 @@
 from maestro.db.base import Base
 from maestro.db.models.datasets import Dataset
 from maestro.db.models.experiments import Experiment, MetricPoint
+from maestro.db.models.jobs import Job
 from maestro.db.models.tenancy import ApiKey, QuotaUsage, Tenant, User
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "Base",
     "Dataset",
     "Experiment",
+    "Job",
     "MetricPoint",
     "QuotaUsage",
     "Tenant",
