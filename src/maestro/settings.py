@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     dataset_preview_rows: int = 20
     active_user_window_seconds: int = 15 * 60
     metrics_cache_seconds: float = 5.0
+    model_cache_size: int = Field(default=32, description="loaded models kept for predict")
 
     quotas: QuotaDefaults = Field(default_factory=QuotaDefaults)
 

@@ -1,0 +1,781 @@
+"""Model registry: models, immutable versions with artifacts, aliases, deployment and prediction.
+
+Artifacts go to the artifact store under server-generated keys; the database row, the
+`storage_bytes` quota and the object move together: if the row or the quota fails, the object is
+deleted, and a model's objects are deleted only after the transaction deleting it commits.
+
+Only skops artifacts are ever loaded, after the trusted-types check of `maestro.ml.serialization`;
+`onnx` and `other` artifacts (and anything that looks like pickle or joblib) are stored and
+downloadable but never served. Loading and prediction run outside any database transaction.
+
+A `{version}` reference is a version number (`3`), an alias (`production`) or `latest`.
+Operation metrics: create, update (including alias changes), delete, deploy, undeploy and
+register_version, each counted as success or failure.
+"""
+
+import io
+import json
+import logging
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from maestro.db.models import ModelAlias, ModelDeployment, ModelVersion, RegisteredModel
+from maestro.db.session import Database
+from maestro.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from maestro.observability import metrics
+from maestro.services.model_cache import ModelCache
+from maestro.services.pagination import Page, paginate
+from maestro.services.principal import Principal
+from maestro.services.quotas import QuotaPolicy
+from maestro.services.transactions import after_commit, after_rollback
+from maestro.storage import ArtifactNotFound, ArtifactStore, ArtifactTooLarge
+
+logger = logging.getLogger("maestro.registry")
+
+FORMATS = ("skops", "onnx", "other")
+SERVABLE_FORMATS = ("skops",)
+LATEST = "latest"
+MAX_INSTANCES = 10_000
+MAX_METADATA_BYTES = 64 * 1024
+MAX_TAGS = 50
+UNSUPPORTED_ARTIFACT = "unsupported_artifact"
+
+MODEL_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")
+# An alias starts with a letter, so it can never be mistaken for a version number.
+ALIAS = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/-]{1,100}$")
+_MAX_TAG_VALUE = 500
+
+
+@dataclass(frozen=True)
+class Deployment:
+    version: int
+    version_id: str
+    deployed_at: Any
+
+
+@dataclass(frozen=True)
+class ModelDetails:
+    model: RegisteredModel
+    aliases: dict[str, int]
+    deployment: Deployment | None
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    model_name: str
+    version: ModelVersion
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ServedVersion:
+    """What loading needs, copied out of the session so it can run outside the transaction."""
+
+    model_name: str
+    version_id: str
+    number: int
+    format: str
+    storage_key: str
+    sha256: str
+    input_schema: Mapping[str, str] | None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    model_name: str
+    version: int
+    predictions: list[Any]
+    probabilities: list[list[float]] | None
+
+
+def _count(principal: Principal, operation: str, status: str) -> None:
+    metrics.MODEL_OPERATIONS.labels(
+        tenant_id=principal.tenant_slug or metrics.ANONYMOUS_TENANT,
+        operation=operation,
+        status=status,
+    ).inc()
+
+
+@contextmanager
+def _operation(
+    principal: Principal, operation: str, session: Session | None = None
+) -> Iterator[None]:
+    """Count the operation once: failure if refused or errored, else by its transaction's fate.
+
+    With a session, success is counted when the caller's transaction commits, and a rollback
+    after the service returned counts as a failure.
+    """
+    try:
+        yield
+    except BaseException:
+        _count(principal, operation, "failure")
+        raise
+    if session is None:
+        _count(principal, operation, "success")
+    else:
+        after_commit(session, lambda: _count(principal, operation, "success"))
+        after_rollback(session, lambda: _count(principal, operation, "failure"))
+
+
+class RegistryService:
+    def __init__(
+        self,
+        quota_policy: QuotaPolicy,
+        artifacts: ArtifactStore,
+        *,
+        max_upload_bytes: int,
+        cache_size: int,
+    ) -> None:
+        self.quotas = quota_policy
+        self.artifacts = artifacts
+        self.max_upload_bytes = max_upload_bytes
+        self.cache = ModelCache(cache_size)
+
+    # --- models ------------------------------------------------------------------------------
+
+    def create_model(
+        self,
+        session: Session,
+        principal: Principal,
+        name: str,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> RegisteredModel:
+        with _operation(principal, "create", session):
+            tenant_id = principal.require_tenant()
+            principal.require_write()
+            _check_name(name)
+            tags = _check_tags(tags)
+            if self._find_model(session, tenant_id, name) is not None:
+                raise Conflict(f"model {name!r} already exists")
+            self.quotas.consume(session, tenant_id, "models")
+            model = RegisteredModel(
+                tenant_id=tenant_id, name=name, description=description, tags=tags
+            )
+            session.add(model)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise Conflict(f"model {name!r} already exists") from exc
+            return model
+
+    def list_models(
+        self, session: Session, principal: Principal, *, limit: int, cursor: str | None
+    ) -> Page[RegisteredModel]:
+        tenant_id = principal.require_tenant()
+        return paginate(
+            session,
+            select(RegisteredModel).where(RegisteredModel.tenant_id == tenant_id),
+            created_at=RegisteredModel.created_at,
+            row_id=RegisteredModel.id,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    def get_model(self, session: Session, principal: Principal, name: str) -> ModelDetails:
+        model = self._model(session, principal.require_tenant(), name)
+        return self._details(session, model)
+
+    def update_model(
+        self,
+        session: Session,
+        principal: Principal,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelDetails:
+        """Change the description and/or replace the tags; omitted fields are left as they are."""
+        with _operation(principal, "update", session):
+            tenant_id = principal.require_tenant()
+            principal.require_write()
+            model = self._model(session, tenant_id, name)
+            if description is not None:
+                model.description = description
+            if tags is not None:
+                model.tags = _check_tags(tags)
+            session.flush()
+            return self._details(session, model)
+
+    def delete_model(self, session: Session, principal: Principal, name: str) -> None:
+        """Delete the model with its versions, aliases and deployment, and release their quota.
+
+        The artifacts are deleted once the transaction commits: a rolled-back delete keeps them.
+        """
+        with _operation(principal, "delete", session):
+            tenant_id = principal.require_tenant()
+            principal.require_write()
+            model = self._model(session, tenant_id, name, lock=True)
+            stored = session.execute(
+                select(ModelVersion.id, ModelVersion.storage_key, ModelVersion.size_bytes).where(
+                    ModelVersion.model_id == model.id
+                )
+            ).all()
+            deployed = session.scalar(
+                select(ModelDeployment.id).where(ModelDeployment.model_id == model.id)
+            )
+            if deployed is not None:
+                self.quotas.release(session, tenant_id, "deployments")
+            total_bytes = sum(row.size_bytes for row in stored)
+            if total_bytes:
+                self.quotas.release(session, tenant_id, "storage_bytes", total_bytes)
+            self.quotas.release(session, tenant_id, "models")
+            # The foreign keys cascade to versions, aliases and the deployment.
+            session.execute(delete(RegisteredModel).where(RegisteredModel.id == model.id))
+            version_ids = {row.id for row in stored}
+            keys = [row.storage_key for row in stored]
+
+            def purge() -> None:
+                self.cache.discard(lambda key: key[0] in version_ids)  # type: ignore[index]
+                for key in keys:
+                    self._discard_artifact(key)
+
+            after_commit(session, purge)
+
+    # --- versions ----------------------------------------------------------------------------
+
+    def upload_version(
+        self,
+        session: Session,
+        principal: Principal,
+        model_name: str,
+        source: BinaryIO,
+        artifact_format: str,
+        metadata: str | Mapping[str, Any] | None = None,
+        *,
+        create_model_if_missing: bool = False,
+    ) -> VersionDetails:
+        """Stream `source` to the artifact store and register it as the model's next version.
+
+        Call it before anything else in the session: the upload runs before the first query, so
+        no database transaction (on SQLite, the write lock) is held while bytes stream. The
+        object is deleted again if anything fails, here or when the caller's transaction rolls
+        back, so a failed upload never leaves storage or `storage_bytes` behind.
+        """
+        with _operation(principal, "register_version", session):
+            tenant_id = principal.require_tenant()
+            principal.require_write()
+            _check_format(artifact_format)
+            meta = _parse_metadata(metadata)
+            if not create_model_if_missing:
+                _check_name(model_name)
+            key = f"tenants/{tenant_id}/model-versions/{uuid.uuid4().hex}"
+            try:
+                stored = self.artifacts.put(key, source, max_bytes=self.max_upload_bytes)
+            except ArtifactTooLarge as exc:
+                raise PayloadTooLarge(
+                    f"artifact exceeds the upload limit of {exc.limit} bytes",
+                    details={"limit_bytes": exc.limit},
+                ) from exc
+            try:
+                if stored.size_bytes == 0:
+                    raise ValidationFailed("the artifact is empty", details={"file": "empty"})
+                model = self._model_for_upload(
+                    session, principal, model_name, create=create_model_if_missing
+                )
+                version = self._insert_version(
+                    session, principal, model, artifact_format, meta, key, stored
+                )
+            except BaseException:
+                self._discard_artifact(key)
+                raise
+            after_rollback(session, lambda: self._discard_artifact(key))
+            sizes = metrics.MODEL_SIZE_BYTES.labels(tenant_id=principal.tenant_slug)
+            after_commit(session, lambda: sizes.observe(stored.size_bytes))
+            return VersionDetails(model_name=model.name, version=version, aliases=[])
+
+    def register_version_bytes(
+        self,
+        session: Session,
+        principal: Principal,
+        model_name: str,
+        data: bytes,
+        artifact_format: str = "skops",
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        create_model_if_missing: bool = True,
+    ) -> VersionDetails:
+        """Register an artifact already in memory (e.g. a training job's skops bytes).
+
+        Same checks, quotas, metrics and clean-up as an upload; with `create_model_if_missing`
+        the model is created first (consuming the `models` quota) when it does not exist.
+        """
+        return self.upload_version(
+            session,
+            principal,
+            model_name,
+            io.BytesIO(data),
+            artifact_format,
+            metadata,
+            create_model_if_missing=create_model_if_missing,
+        )
+
+    def list_versions(
+        self,
+        session: Session,
+        principal: Principal,
+        name: str,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[VersionDetails]:
+        model = self._model(session, principal.require_tenant(), name)
+        page = paginate(
+            session,
+            select(ModelVersion).where(ModelVersion.model_id == model.id),
+            created_at=ModelVersion.created_at,
+            row_id=ModelVersion.id,
+            limit=limit,
+            cursor=cursor,
+        )
+        aliases = self._aliases_by_version(session, model.id)
+        items = [VersionDetails(model.name, v, aliases.get(v.id, [])) for v in page.items]
+        return Page(items=items, next_cursor=page.next_cursor)
+
+    def get_version(
+        self, session: Session, principal: Principal, name: str, ref: str
+    ) -> VersionDetails:
+        model = self._model(session, principal.require_tenant(), name)
+        version = self._version(session, model, ref)
+        aliases = self._aliases_by_version(session, model.id).get(version.id, [])
+        return VersionDetails(model.name, version, aliases)
+
+    def open_artifact(
+        self, session: Session, principal: Principal, name: str, ref: str
+    ) -> tuple[ModelVersion, Iterator[bytes]]:
+        """The version and its artifact's chunks (read lazily, after the transaction ends)."""
+        model = self._model(session, principal.require_tenant(), name)
+        version = self._version(session, model, ref)
+        try:
+            return version, self.artifacts.open(version.storage_key)
+        except ArtifactNotFound as exc:
+            raise NotFound(f"the artifact of {name} version {version.version} is missing") from exc
+
+    # --- aliases -----------------------------------------------------------------------------
+
+    def set_alias(
+        self, session: Session, principal: Principal, name: str, alias: str, number: int
+    ) -> ModelAlias:
+        """Point `alias` at version `number` (creating or moving it); counted as an update."""
+        with _operation(principal, "update", session):
+            tenant_id = principal.require_tenant()
+            principal.require_write()
+            _check_alias(alias)
+            model = self._model(session, tenant_id, name, lock=True)
+            version = self._version(session, model, str(number))
+            row = session.scalar(
+                select(ModelAlias).where(ModelAlias.model_id == model.id, ModelAlias.alias == alias)
+            )
+            if row is None:
+                row = ModelAlias(
+                    tenant_id=tenant_id, model_id=model.id, alias=alias, version_id=version.id
+                )
+                session.add(row)
+            else:
+                row.version_id = version.id
+            session.flush()
+            return row
+
+    def delete_alias(self, session: Session, principal: Principal, name: str, alias: str) -> None:
+        with _operation(principal, "update", session):
+            tenant_id = principal.require_tenant()
+            principal.require_write()
+            model = self._model(session, tenant_id, name)
+            deleted = session.execute(
+                delete(ModelAlias).where(ModelAlias.model_id == model.id, ModelAlias.alias == alias)
+            )
+            if deleted.rowcount == 0:
+                raise NotFound(f"alias {alias!r} of model {name!r} not found")
+
+    # --- deployment and prediction -----------------------------------------------------------
+
+    def deploy(self, db: Database, principal: Principal, name: str, ref: str) -> Deployment:
+        """Serve version `ref` of the model, replacing any deployed version.
+
+        The first deployment of a model consumes one `deployments`; replacing it does not. The
+        artifact is loaded (and the trusted-types check run) between two transactions, so a
+        version that cannot be served is refused before anything changes.
+        """
+        with _operation(principal, "deploy"):
+            tenant_id = principal.require_tenant()
+            principal.require_write()
+            with db.session() as session:
+                model = self._model(session, tenant_id, name)
+                target = _served(model, self._version(session, model, ref))
+            self.load(target)
+            with db.session() as session:
+                model = self._model(session, tenant_id, name, lock=True)
+                version = session.get(ModelVersion, target.version_id)
+                if version is None or version.model_id != model.id:
+                    raise NotFound(f"version {ref!r} of model {name!r} not found")
+                deployment = session.scalar(
+                    select(ModelDeployment).where(ModelDeployment.model_id == model.id)
+                )
+                if deployment is None:
+                    self.quotas.consume(session, tenant_id, "deployments")
+                    deployment = ModelDeployment(
+                        tenant_id=tenant_id, model_id=model.id, version_id=version.id
+                    )
+                    session.add(deployment)
+                elif deployment.version_id != version.id:
+                    deployment.version_id = version.id
+                session.flush()
+                return Deployment(version.version, version.id, deployment.updated_at)
+
+    def undeploy(self, session: Session, principal: Principal, name: str) -> None:
+        with _operation(principal, "undeploy", session):
+            tenant_id = principal.require_tenant()
+            principal.require_write()
+            model = self._model(session, tenant_id, name, lock=True)
+            deleted = session.execute(
+                delete(ModelDeployment).where(ModelDeployment.model_id == model.id)
+            )
+            if deleted.rowcount == 0:
+                raise Conflict(f"model {name!r} is not deployed")
+            self.quotas.release(session, tenant_id, "deployments")
+
+    def predict(
+        self,
+        db: Database,
+        principal: Principal,
+        name: str,
+        instances: Sequence[Mapping[str, Any]],
+    ) -> Prediction:
+        """Predict with the deployed version; rows that do not fit the model are a 422."""
+        tenant_id = principal.require_tenant()
+        if not 1 <= len(instances) <= MAX_INSTANCES:
+            raise ValidationFailed(f"instances must hold between 1 and {MAX_INSTANCES} rows")
+        with db.session() as session:
+            model = self._model(session, tenant_id, name)
+            version = session.scalar(
+                select(ModelVersion)
+                .join(ModelDeployment, ModelDeployment.version_id == ModelVersion.id)
+                .where(ModelDeployment.model_id == model.id)
+            )
+            if version is None:
+                raise Conflict(f"model {name!r} is not deployed", details={"model": name})
+            target = _served(model, version)
+        estimator = self.load(target)
+        if target.input_schema is None:
+            _check_features(estimator, instances)
+        from maestro.ml.prediction import predict
+
+        try:
+            predictions, probabilities = predict(estimator, instances, target.input_schema)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise ValidationFailed(
+                "the instances do not fit the model's input", details={"reason": str(exc)[:500]}
+            ) from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith("polars"):
+                raise ValidationFailed(
+                    "the instances do not fit the model's input",
+                    details={"reason": str(exc)[:500]},
+                ) from exc
+            raise
+        return Prediction(target.model_name, target.number, predictions, probabilities)
+
+    def load(self, target: ServedVersion) -> Any:
+        """The loaded estimator, from the cache or the store; refuses what cannot be served."""
+        if target.format not in SERVABLE_FORMATS:
+            raise BadRequest(
+                f"{target.format!r} artifacts are stored and downloadable but not served; "
+                "only skops artifacts can be deployed",
+                code=UNSUPPORTED_ARTIFACT,
+                details={"format": target.format},
+            )
+        return self.cache.get_or_load(
+            (target.version_id, target.sha256), lambda: self._read_trusted(target)
+        )
+
+    def _read_trusted(self, target: ServedVersion) -> Any:
+        import hashlib
+
+        from maestro.ml.errors import UntrustedArtifactError
+        from maestro.ml.serialization import is_pickle_like, load_model
+
+        try:
+            data = self.artifacts.read_bytes(target.storage_key)
+        except ArtifactNotFound as exc:
+            raise NotFound(f"the artifact of version {target.number} is missing") from exc
+        if hashlib.sha256(data).hexdigest() != target.sha256:
+            raise BadRequest(
+                "the stored artifact does not match its recorded sha256",
+                code=UNSUPPORTED_ARTIFACT,
+            )
+        if is_pickle_like(data):
+            raise BadRequest(
+                "the artifact is pickle/joblib data, which is never loaded",
+                code=UNSUPPORTED_ARTIFACT,
+                details={"format": target.format},
+            )
+        try:
+            return load_model(data)
+        except UntrustedArtifactError as exc:
+            raise BadRequest(str(exc), code=UNSUPPORTED_ARTIFACT) from exc
+        except Exception as exc:  # a corrupt archive is bad input, not a server fault
+            raise BadRequest(
+                f"the skops artifact cannot be loaded: {type(exc).__name__}",
+                code=UNSUPPORTED_ARTIFACT,
+            ) from exc
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _find_model(self, session: Session, tenant_id: str, name: str) -> RegisteredModel | None:
+        return session.scalar(
+            select(RegisteredModel).where(
+                RegisteredModel.tenant_id == tenant_id, RegisteredModel.name == name
+            )
+        )
+
+    def _model(
+        self, session: Session, tenant_id: str, name: str, *, lock: bool = False
+    ) -> RegisteredModel:
+        """The tenant's model; locking it serializes deploy/alias/delete on PostgreSQL."""
+        statement = select(RegisteredModel).where(
+            RegisteredModel.tenant_id == tenant_id, RegisteredModel.name == name
+        )
+        if lock:
+            statement = statement.with_for_update()
+        model = session.scalar(statement)
+        if model is None:
+            raise NotFound(f"model {name!r} not found")
+        return model
+
+    def _model_for_upload(
+        self, session: Session, principal: Principal, name: str, *, create: bool
+    ) -> RegisteredModel:
+        tenant_id = principal.require_tenant()
+        model = self._find_model(session, tenant_id, name)
+        if model is not None or not create:
+            if model is None:
+                raise NotFound(f"model {name!r} not found")
+            return model
+        try:
+            # A savepoint: losing a creation race to another registration is not an error.
+            with session.begin_nested():
+                return self.create_model(session, principal, name)
+        except Conflict:
+            model = self._find_model(session, tenant_id, name)
+            if model is None:
+                raise
+            return model
+
+    def _insert_version(
+        self,
+        session: Session,
+        principal: Principal,
+        model: RegisteredModel,
+        artifact_format: str,
+        meta: dict[str, Any],
+        key: str,
+        stored: Any,
+    ) -> ModelVersion:
+        tenant_id = principal.require_tenant()
+        number = session.execute(
+            update(RegisteredModel)
+            .where(RegisteredModel.id == model.id)
+            .values(latest_version=RegisteredModel.latest_version + 1)
+            .returning(RegisteredModel.latest_version)
+        ).scalar_one_or_none()
+        if number is None:  # deleted since we read it
+            raise NotFound(f"model {model.name!r} not found")
+        self.quotas.consume(session, tenant_id, "storage_bytes", stored.size_bytes)
+        version = ModelVersion(
+            tenant_id=tenant_id,
+            model_id=model.id,
+            version=number,
+            format=artifact_format,
+            storage_key=key,
+            size_bytes=stored.size_bytes,
+            sha256=stored.sha256,
+            metadata_=meta,
+            created_by=principal.user_id,
+        )
+        session.add(version)
+        session.flush()
+        return version
+
+    def _version(self, session: Session, model: RegisteredModel, ref: str) -> ModelVersion:
+        """Resolve a number, an alias or `latest` to one of the model's versions."""
+        query = select(ModelVersion).where(ModelVersion.model_id == model.id)
+        if ref.isdigit():
+            query = query.where(ModelVersion.version == int(ref))
+        elif ref == LATEST:
+            query = query.order_by(ModelVersion.version.desc()).limit(1)
+        else:
+            query = query.join(ModelAlias, ModelAlias.version_id == ModelVersion.id).where(
+                ModelAlias.alias == ref
+            )
+        version = session.scalar(query)
+        if version is None:
+            raise NotFound(f"version {ref!r} of model {model.name!r} not found")
+        return version
+
+    def _aliases_by_version(self, session: Session, model_id: str) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        for version_id, alias in session.execute(
+            select(ModelAlias.version_id, ModelAlias.alias)
+            .where(ModelAlias.model_id == model_id)
+            .order_by(ModelAlias.alias)
+        ):
+            result.setdefault(version_id, []).append(alias)
+        return result
+
+    def _details(self, session: Session, model: RegisteredModel) -> ModelDetails:
+        aliases = dict(
+            session.execute(
+                select(ModelAlias.alias, ModelVersion.version)
+                .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+                .where(ModelAlias.model_id == model.id)
+                .order_by(ModelAlias.alias)
+            ).all()
+        )
+        row = session.execute(
+            select(ModelVersion.version, ModelVersion.id, ModelDeployment.updated_at)
+            .join(ModelDeployment, ModelDeployment.version_id == ModelVersion.id)
+            .where(ModelDeployment.model_id == model.id)
+        ).first()
+        deployment = Deployment(*row) if row else None
+        return ModelDetails(model=model, aliases=aliases, deployment=deployment)
+
+    def _discard_artifact(self, key: str) -> None:
+        try:
+            self.artifacts.delete(key)
+        except Exception:  # never mask the original failure; the orphan is logged
+            logger.exception("could not delete artifact %s", key)
+
+
+def _served(model: RegisteredModel, version: ModelVersion) -> ServedVersion:
+    schema = version.metadata_.get("input_schema")
+    return ServedVersion(
+        model_name=model.name,
+        version_id=version.id,
+        number=version.version,
+        format=version.format,
+        storage_key=version.storage_key,
+        sha256=version.sha256,
+        input_schema=schema if _is_schema(schema) else None,
+    )
+
+
+def _is_schema(value: Any) -> bool:
+    """A platform-trained model's input schema: feature name -> dtype name."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    )
+
+
+def _check_features(estimator: Any, instances: Sequence[Mapping[str, Any]]) -> None:
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return
+    required = [str(n) for n in names]
+    for index, row in enumerate(instances):
+        missing = [n for n in required if n not in row]
+        if missing:
+            raise ValidationFailed(
+                f"instance {index} lacks features the model needs",
+                details={"instance": index, "missing": missing[:50], "required": required[:200]},
+            )
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not MODEL_NAME.fullmatch(name):
+        raise ValidationFailed(
+            "invalid model name: 1-100 characters of a-z, 0-9, '.', '_' and '-', starting and "
+            "ending with a letter or digit",
+            details={"name": "invalid"},
+        )
+
+
+def _check_alias(alias: str) -> None:
+    if alias == LATEST or not ALIAS.fullmatch(alias):
+        raise ValidationFailed(
+            "invalid alias: a slug starting with a letter (a-z, 0-9, '-'); 'latest' is reserved",
+            details={"alias": "invalid"},
+        )
+
+
+def _check_format(artifact_format: str) -> None:
+    if artifact_format not in FORMATS:
+        raise ValidationFailed(
+            f"format must be one of {', '.join(FORMATS)}", details={"format": "invalid"}
+        )
+
+
+def _check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
+    tags = dict(tags or {})
+    if len(tags) > MAX_TAGS:
+        raise ValidationFailed(f"at most {MAX_TAGS} tags", details={"tags": "too many"})
+    for key, value in tags.items():
+        if not _TAG_KEY.fullmatch(key) or not isinstance(value, str):
+            raise ValidationFailed(f"invalid tag {key!r}", details={"tags": key})
+        if len(value) > _MAX_TAG_VALUE:
+            raise ValidationFailed(f"tag {key!r} is too long", details={"tags": key})
+    return tags
+
+
+_METADATA_TYPES: dict[str, type | tuple[type, ...]] = {
+    "framework": str,
+    "params": dict,
+    "metrics": dict,
+    "input_schema": dict,
+    "source_experiment_id": str,
+    "source_job_id": str,
+}
+
+
+def _parse_metadata(metadata: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """A JSON object; the documented keys are type-checked and everything else is kept."""
+    if metadata is None or metadata == "":
+        return {}
+    if isinstance(metadata, str):
+        if len(metadata.encode()) > MAX_METADATA_BYTES:
+            raise ValidationFailed(f"metadata exceeds {MAX_METADATA_BYTES} bytes")
+        try:
+            parsed = json.loads(metadata)
+        except ValueError as exc:
+            raise ValidationFailed(
+                "metadata is not valid JSON", details={"metadata": str(exc)}
+            ) from exc
+    else:
+        # Round-trip through JSON: what is stored is exactly what the API will return, and
+        # numpy scalars from a training job become plain numbers.
+        text = json.dumps(dict(metadata), default=_plain)
+        if len(text.encode()) > MAX_METADATA_BYTES:
+            raise ValidationFailed(f"metadata exceeds {MAX_METADATA_BYTES} bytes")
+        parsed = json.loads(text)
+    if not isinstance(parsed, dict):
+        raise ValidationFailed("metadata must be a JSON object", details={"metadata": "not object"})
+    for key, expected in _METADATA_TYPES.items():
+        if key in parsed and parsed[key] is not None and not isinstance(parsed[key], expected):
+            raise ValidationFailed(
+                f"metadata field {key!r} has the wrong type", details={"metadata": key}
+            )
+    metrics_ = parsed.get("metrics") or {}
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in metrics_.values()):
+        raise ValidationFailed("metadata metrics must be numbers", details={"metadata": "metrics"})
+    return parsed
+
+
+def _plain(value: Any) -> Any:
+    item = getattr(value, "item", None)  # numpy scalars
+    return item() if callable(item) else str(value)
