@@ -13,12 +13,14 @@ from typing import Annotated
 import typer
 
 from maestro import __version__
-from maestro.commands import admin, demo, models, worker
+from maestro.commands import admin, datasets, demo, experiments, models, worker
 from maestro.monitoring import cli as monitoring_cli
 
 app = typer.Typer(help="Maestro: multi-tenant ML platform.", no_args_is_help=True)
 app.add_typer(admin.app, name="admin")
 app.add_typer(models.app, name="models")
+app.add_typer(experiments.app, name="experiments")
+app.add_typer(datasets.app, name="datasets")
 app.add_typer(worker.app, name="worker")
 app.add_typer(monitoring_cli.app, name="monitoring")
 app.command("demo")(demo.demo)

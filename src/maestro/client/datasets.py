@@ -1,9 +1,11 @@
 """Datasets: upload (from a path, bytes or an open binary file), list, read, delete."""
 
+import io
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from maestro.client.base import BaseClient
+from maestro.client.registry import ProgressCallback, _ProgressReader
 
 _CONTENT_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet"}
 
@@ -16,11 +18,13 @@ class DatasetsMixin(BaseClient):
         *,
         description: str | None = None,
         filename: str | None = None,
+        progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
         """Upload a CSV or Parquet file; the body is streamed from a path or file object.
 
         `filename` (defaults to the path's name; required in spirit for bytes) helps the server
-        tell CSV from Parquet when the content alone does not.
+        tell CSV from Parquet when the content alone does not. `progress` is called with the
+        size of every chunk sent.
         """
         data: dict[str, str] = {"name": name}
         if description is not None:
@@ -28,12 +32,19 @@ class DatasetsMixin(BaseClient):
         if isinstance(source, str | Path):
             path = Path(source)
             with path.open("rb") as file:
-                return self._upload(file, filename or path.name, data)
-        return self._upload(source, filename or "dataset", data)
+                return self._upload(file, filename or path.name, data, progress)
+        return self._upload(source, filename or "dataset", data, progress)
 
     def _upload(
-        self, content: bytes | BinaryIO, filename: str, data: dict[str, str]
+        self,
+        content: bytes | BinaryIO,
+        filename: str,
+        data: dict[str, str],
+        progress: ProgressCallback | None,
     ) -> dict[str, Any]:
+        if progress is not None:
+            file = io.BytesIO(content) if isinstance(content, bytes) else content
+            content = _ProgressReader(file, progress)  # type: ignore[assignment]
         content_type = _CONTENT_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
         files = {"file": (filename, content, content_type)}
         return self._json("POST", "/datasets", data=data, files=files)
