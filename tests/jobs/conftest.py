@@ -56,7 +56,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a `maestro` subprocess the same configuration."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAESTRO_")}
     env.update(
-        PYTHONPATH=str(REPO_ROOT),
+        PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
         MAESTRO_DATA_DIR=str(settings.data_dir),
         MAESTRO_DATABASE_URL=settings.resolved_database_url,
         MAESTRO_EXECUTOR=settings.executor,

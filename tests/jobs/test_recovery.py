@@ -63,3 +63,21 @@ def test_a_lapsed_lease_with_no_attempts_left_fails_with_a_reason(jobs, db, tena
 
     assert failed.error == "worker lost (lease expired) after 1 attempt"
     assert tenant_jobs.slots_used() == 0
+
+
+def test_a_graceful_stop_puts_running_work_back_without_spending_an_attempt(
+    jobs, db, tenant_jobs, tmp_path: Path
+):
+    started, release = tmp_path / "started", tmp_path / "release"
+    job_id = tenant_jobs.submit("test.wait_for_file", started=str(started), release=str(release))
+    jobs.start(db)
+    started_pid(started)
+
+    jobs.stop()  # what the app lifespan does when `maestro serve` gets SIGTERM
+    requeued = tenant_jobs.get(job_id)
+    assert (requeued.status, requeued.attempts) == ("queued", 0)
+    assert requeued.error == "interrupted by a server shutdown; re-queued"
+
+    release.touch()
+    jobs.start(db)
+    assert tenant_jobs.wait_for(job_id, "succeeded").result == {"attempt": 1}

@@ -266,8 +266,10 @@ class JobStore:
         job = _lock(session, job_id)
         if job is None or job.status != JobStatus.RUNNING or job.lease_owner != owner:
             return None
-        if not count_attempt:
+        if not count_attempt and not job.cancel_requested:
             job.attempts = max(0, job.attempts - 1)
+            self._requeue(session, job, f"{reason}; re-queued")
+            return JobStatus.QUEUED
         return self._lose(session, job, reason)
 
     def recover_expired(self, session: Session, now: datetime | None = None) -> RecoveryReport:
@@ -300,17 +302,20 @@ class JobStore:
             self._terminate(session, job, JobStatus.CANCELLED, error=f"cancelled; {reason}")
             return JobStatus.CANCELLED
         if job.attempts < job.max_attempts:
-            job.status = JobStatus.QUEUED.value
-            job.lease_owner = None
-            job.lease_expires_at = None
-            job.error = f"{reason} during attempt {job.attempts}; retrying"
-            session.flush()
+            self._requeue(session, job, f"{reason} during attempt {job.attempts}; retrying")
             return JobStatus.QUEUED
         noun = "attempt" if job.attempts == 1 else "attempts"
         self._terminate(
             session, job, JobStatus.FAILED, error=f"{reason} after {job.attempts} {noun}"
         )
         return JobStatus.FAILED
+
+    def _requeue(self, session: Session, job: Job, error: str) -> None:
+        job.status = JobStatus.QUEUED.value
+        job.lease_owner = None
+        job.lease_expires_at = None
+        job.error = error  # why the last attempt did not finish, until the next one does
+        session.flush()
 
     def _terminate(
         self,
