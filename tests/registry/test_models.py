@@ -53,6 +53,11 @@ def test_versions_and_aliases(owner):
     assert owner.download_artifact("m", "production") == b"two"
     assert owner.get_model("m")["aliases"] == {"production": 2, "staging": 3}
 
+    assert owner.list_models()[0]["aliases"] == {"production": 2, "staging": 3}
+    for unknown in ("4", "0", "99999999999", "\u00b2", "qa"):
+        with pytest.raises(NotFoundError):
+            owner.get_version("m", unknown)
+
     owner.delete_alias("m", "staging")
     with pytest.raises(NotFoundError):
         owner.get_version("m", "staging")

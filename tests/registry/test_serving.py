@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from maestro.client import ConflictError, MaestroAPIError, NotFoundError, ValidationError
+from maestro.ml.serialization import dump_model
 from tests.registry.conftest import both_stores, touch_on_load
 
 
@@ -67,12 +68,15 @@ def test_pickles_are_stored_but_never_loaded(owner, hostile, server):
     assert not hostile.marker.exists()
 
 
-def test_onnx_is_stored_but_not_servable(owner):
-    owner.create_model("vision")
-    owner.upload_version("vision", b"\x08\x07onnx-bytes", "onnx")
-    with pytest.raises(MaestroAPIError) as refused:
-        owner.deploy("vision", 1)
-    assert (refused.value.status_code, refused.value.code) == (400, "unsupported_artifact")
+def test_onnx_corrupt_and_non_estimator_artifacts_are_not_servable(owner):
+    owner.create_model("m")
+    owner.upload_version("m", b"\x08\x07onnx-bytes", "onnx")
+    owner.upload_version("m", b"PK\x03\x04 not really a zip", "skops")
+    owner.upload_version("m", dump_model({"weights": [1.0, 2.0]}), "skops")
+    for version in (1, 2, 3):
+        with pytest.raises(MaestroAPIError) as refused:
+            owner.deploy("m", version)
+        assert (refused.value.status_code, refused.value.code) == (400, "unsupported_artifact")
 
 
 def test_bad_instances_are_422_never_500(owner, trained, server, tenant):

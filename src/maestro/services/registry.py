@@ -176,9 +176,9 @@ class RegistryService:
 
     def list_models(
         self, session: Session, principal: Principal, *, limit: int, cursor: str | None
-    ) -> Page[RegisteredModel]:
+    ) -> Page[ModelDetails]:
         tenant_id = principal.require_tenant()
-        return paginate(
+        page = paginate(
             session,
             select(RegisteredModel).where(RegisteredModel.tenant_id == tenant_id),
             created_at=RegisteredModel.created_at,
@@ -186,6 +186,7 @@ class RegistryService:
             limit=limit,
             cursor=cursor,
         )
+        return Page(items=self._details_of(session, page.items), next_cursor=page.next_cursor)
 
     def get_model(self, session: Session, principal: Principal, name: str) -> ModelDetails:
         model = self._model(session, principal.require_tenant(), name)
@@ -525,7 +526,7 @@ class RegistryService:
                 details={"format": target.format},
             )
         try:
-            return load_model(data)
+            estimator = load_model(data)
         except UntrustedArtifactError as exc:
             raise BadRequest(str(exc), code=UNSUPPORTED_ARTIFACT) from exc
         except Exception as exc:  # a corrupt archive is bad input, not a server fault
@@ -533,6 +534,12 @@ class RegistryService:
                 f"the skops artifact cannot be loaded: {type(exc).__name__}",
                 code=UNSUPPORTED_ARTIFACT,
             ) from exc
+        if not callable(getattr(estimator, "predict", None)):
+            raise BadRequest(
+                "the skops artifact holds no estimator with a predict method",
+                code=UNSUPPORTED_ARTIFACT,
+            )
+        return estimator
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -614,7 +621,9 @@ class RegistryService:
     def _version(self, session: Session, model: RegisteredModel, ref: str) -> ModelVersion:
         """Resolve a number, an alias or `latest` to one of the model's versions."""
         query = select(ModelVersion).where(ModelVersion.model_id == model.id)
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit():
+            if len(ref) > 9:  # beyond any version number, and beyond an INTEGER column
+                raise NotFound(f"version {ref!r} of model {model.name!r} not found")
             query = query.where(ModelVersion.version == int(ref))
         elif ref == LATEST:
             query = query.order_by(ModelVersion.version.desc()).limit(1)
@@ -638,21 +647,35 @@ class RegistryService:
         return result
 
     def _details(self, session: Session, model: RegisteredModel) -> ModelDetails:
-        aliases = dict(
-            session.execute(
-                select(ModelAlias.alias, ModelVersion.version)
-                .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
-                .where(ModelAlias.model_id == model.id)
-                .order_by(ModelAlias.alias)
-            ).all()
-        )
-        row = session.execute(
-            select(ModelVersion.version, ModelVersion.id, ModelDeployment.updated_at)
-            .join(ModelDeployment, ModelDeployment.version_id == ModelVersion.id)
-            .where(ModelDeployment.model_id == model.id)
-        ).first()
-        deployment = Deployment(*row) if row else None
-        return ModelDetails(model=model, aliases=aliases, deployment=deployment)
+        return self._details_of(session, [model])[0]
+
+    def _details_of(
+        self, session: Session, models: Sequence[RegisteredModel]
+    ) -> list[ModelDetails]:
+        """Aliases and deployment of many models in two queries (not two per model)."""
+        ids = [m.id for m in models]
+        aliases: dict[str, dict[str, int]] = {model_id: {} for model_id in ids}
+        for model_id, alias, number in session.execute(
+            select(ModelAlias.model_id, ModelAlias.alias, ModelVersion.version)
+            .join(ModelVersion, ModelVersion.id == ModelAlias.version_id)
+            .where(ModelAlias.model_id.in_(ids))
+            .order_by(ModelAlias.alias)
+        ):
+            aliases[model_id][alias] = number
+        deployments = {
+            row.model_id: Deployment(row.version, row.id, row.updated_at)
+            for row in session.execute(
+                select(
+                    ModelDeployment.model_id,
+                    ModelVersion.version,
+                    ModelVersion.id,
+                    ModelDeployment.updated_at,
+                )
+                .join(ModelVersion, ModelVersion.id == ModelDeployment.version_id)
+                .where(ModelDeployment.model_id.in_(ids))
+            )
+        }
+        return [ModelDetails(m, aliases[m.id], deployments.get(m.id)) for m in models]
 
     def _discard_artifact(self, key: str) -> None:
         try:

@@ -79,8 +79,7 @@ def list_models(
 ) -> Page[ModelOut]:
     with ctx.db.session() as session:
         page = ctx.registry.list_models(session, principal, limit=limit, cursor=cursor)
-        items = [model_out(ctx.registry.get_model(session, principal, m.name)) for m in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
+    return Page(items=[model_out(m) for m in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/models/{name}")
