@@ -57,6 +57,7 @@ class Settings(BaseSettings):
 
     max_request_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024
+    max_predict_body_bytes: int = 32 * 1024 * 1024  # 10,000 wide instances fit
     max_dataset_columns: int = 2000
     dataset_preview_rows: int = 20
     active_user_window_seconds: int = 15 * 60

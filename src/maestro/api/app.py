@@ -103,6 +103,7 @@ def create_app(
         BodySizeLimitMiddleware,
         json_limit=settings.max_request_body_bytes,
         upload_limit=settings.max_upload_bytes,
+        predict_limit=settings.max_predict_body_bytes,
     )
     app.add_middleware(PrometheusMiddleware, resolver=resolver)
     return app

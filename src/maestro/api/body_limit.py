@@ -2,7 +2,8 @@
 
 Starlette's built-in limiter answers a plain-text 413 from outside the exception handlers; ours
 keeps the envelope and the error metrics. JSON calls get a small limit, multipart uploads the
-upload limit (the artifact store enforces its own on the stream as well).
+upload limit (the artifact store enforces its own on the stream as well), and prediction calls
+a limit sized for their largest allowed batch.
 """
 
 import json
@@ -14,10 +15,13 @@ from maestro.api import state
 
 
 class BodySizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, json_limit: int, upload_limit: int, predict_limit: int
+    ) -> None:
         self.app = app
         self.json_limit = json_limit
         self.upload_limit = upload_limit
+        self.predict_limit = predict_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -30,7 +34,12 @@ class BodySizeLimitMiddleware:
                 content_type = value
             elif name == b"content-length" and value.isdigit():
                 declared = int(value)
-        limit = self.upload_limit if content_type.startswith(b"multipart/") else self.json_limit
+        if content_type.startswith(b"multipart/"):
+            limit = self.upload_limit
+        elif scope["path"].endswith("/predict"):
+            limit = self.predict_limit
+        else:
+            limit = self.json_limit
         if declared is not None and declared > limit:
             await self._refuse(scope, send, limit)
             return
