@@ -168,6 +168,8 @@ def render(rows: int, maestro: dict, ydata: dict | None, note: str) -> str:
         "categorical up to 10,000 levels, boolean, datetime, identifier, a leaky column). "
         "Each side in its own subprocess; peak = max RSS of that process.",
         machine_line(),
+        f"_1-minute load average when the run started: {os.getloadavg()[0]:.1f} "
+        "(other work on the machine slows both sides)._",
         "",
         "| tool | discovery wall time (s) | load (s) | peak RSS (GiB) |",
         "|---|---|---|---|",

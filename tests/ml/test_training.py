@@ -141,6 +141,7 @@ def test_ten_thousand_category_column_is_capped(small):
         ({"features": ["age", "ghost"]}, UnknownFeatureError, "ghost"),
         ({"evaluation_slices": ["ghost"]}, UnknownFeatureError, "slice column"),
         ({"test_size": 1.5}, TrainingError, "test_size"),
+        ({"task": "clustering"}, TrainingError, "task must be"),
         ({"task": "regression", "target": "plan"}, TrainingError, "numeric target"),
     ],
 )

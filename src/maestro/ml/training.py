@@ -96,6 +96,8 @@ def train(
 
     stage("validate", 0.0)
     spec = get_algorithm(algorithm)
+    if task not in ("classification", "regression", "auto"):
+        raise TrainingError(f"task must be classification, regression or auto, got '{task}'")
     if not 0.0 < test_size < 1.0:
         raise TrainingError(f"test_size must be between 0 and 1 (exclusive), got {test_size}")
     _check_columns(df, target, features, evaluation_slices)
