@@ -52,10 +52,10 @@ def test_bad_uploads_are_refused_and_leave_storage_untouched(
             assert refused.value.status_code == status, refused.value.message
             assert words in refused.value.message
             assert time.monotonic() - started < 5
-            assert owner.list_datasets() == []
             assert stored_names(store) == []
             assert usage_everywhere(server, owner, tenant.slug, "storage_bytes") == 0
-            assert usage_everywhere(server, owner, tenant.slug, "datasets") == 0
+    assert owner.list_datasets() == []
+    assert usage_everywhere(server, owner, tenant.slug, "datasets") == 0
 
 
 def _multipart(content: bytes, *, close: bool) -> bytes:
