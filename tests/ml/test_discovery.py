@@ -101,6 +101,16 @@ def test_duplicate_rows_are_counted(dataset):
     assert discover(doubled, None).duplicate_rows == 10
 
 
+def test_nested_columns_are_skipped_with_a_note(dataset):
+    frame = dataset.head(200).with_columns(pl.lit([1, 2]).alias("tags"))
+
+    report = discover(frame, "churned")
+
+    assert report.columns == dataset.width + 1
+    assert "tags" not in {p.name for p in report.profiles}
+    assert "column 'tags' of type List(Int64) was not analyzed" in report.notes
+
+
 def test_missing_target_column_is_a_clear_error(dataset):
     with pytest.raises(DiscoveryError, match="target column 'nope' is not in the dataset"):
         discover(dataset, "nope")

@@ -12,7 +12,13 @@ from maestro.ml.training import train
 
 @pytest.fixture(scope="module")
 def trained(clean_dataset: pl.DataFrame):
-    return train(clean_dataset.head(2_000), "churned", "gradient_boosting", seed=2)
+    return train(
+        clean_dataset.head(2_000),
+        "churned",
+        "gradient_boosting",
+        seed=2,
+        hyperparameters={"max_iter": 50},
+    )
 
 
 def test_loaded_model_predicts_exactly_like_the_in_memory_model(trained, clean_dataset):

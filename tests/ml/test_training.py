@@ -20,6 +20,8 @@ from maestro.ml.tasks import infer_task
 from maestro.ml.training import train
 
 CASES = [(name, task) for name, spec in CATALOG.items() for task in spec.tasks]
+#: Smaller ensembles keep the suite fast; the defaults are exercised elsewhere.
+FAST = {"random_forest": {"n_estimators": 30}, "gradient_boosting": {"max_iter": 40}}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def small(clean_dataset: pl.DataFrame) -> pl.DataFrame:
 def test_every_algorithm_trains_on_its_tasks(small, algorithm, task):
     target = "churned" if task == "classification" else "spend"
 
-    result = train(small, target, algorithm, task=task, seed=1)
+    result = train(small, target, algorithm, task=task, seed=1, hyperparameters=FAST.get(algorithm))
 
     assert result.task == task
     assert result.artifact[:2] == b"PK"
@@ -112,6 +114,19 @@ def test_all_null_feature_is_dropped_and_reported(small):
 
     assert "empty" not in result.features
     assert result.dropped_features == {"empty": "all values are null"}
+
+
+def test_unsupported_and_unusual_types_are_dropped_or_encoded(small):
+    frame = small.with_columns(
+        pl.lit([1, 2]).alias("tags"),
+        pl.col("plan").cast(pl.Categorical).alias("plan_category"),
+        pl.duration(seconds=pl.col("age")).alias("tenure"),
+    )
+
+    result = train(frame, "churned", "logistic_regression")
+
+    assert result.dropped_features == {"tags": "unsupported type List(Int64)"}
+    assert {"plan_category", "tenure"} <= set(result.features)
 
 
 def test_ten_thousand_category_column_is_capped(small):

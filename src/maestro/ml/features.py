@@ -27,13 +27,18 @@ def dtype_name(dtype: pl.DataType) -> str:
     return str(dtype)
 
 
+def is_supported(dtype: pl.DataType) -> bool:
+    """Scalar columns only: nested, binary and object values have no tabular encoding here."""
+    return not (dtype.is_nested() or dtype in (pl.Binary, pl.Object))
+
+
 def kind_of(dtype: str) -> Kind:
     """Classify a schema dtype string into how the pipeline treats the column."""
     if dtype.startswith(("Datetime", "Date")):
         return "datetime"
     if dtype == "Boolean":
         return "boolean"
-    if dtype.startswith(("Int", "UInt", "Float", "Decimal")):
+    if dtype.startswith(("Int", "UInt", "Float", "Decimal", "Duration")):
         return "numeric"
     return "categorical"
 
@@ -52,7 +57,9 @@ def prepare_frame(df: pl.DataFrame, schema: Mapping[str, str]) -> pl.DataFrame:
     for name, dtype in schema.items():
         col = pl.col(name) if name in df.columns else pl.lit(None).alias(name)
         kind = kind_of(dtype)
-        if kind in ("numeric", "boolean"):
+        if dtype.startswith("Duration"):
+            exprs.append(col.cast(pl.Int64, strict=False).cast(pl.Float64))
+        elif kind in ("numeric", "boolean"):
             exprs.append(col.cast(pl.Float64, strict=False))
         elif kind == "categorical":
             exprs.append(col.cast(pl.String, strict=False))

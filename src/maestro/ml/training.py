@@ -27,7 +27,13 @@ from maestro.ml.errors import (
     UnknownFeatureError,
 )
 from maestro.ml.evaluation import confusion, slice_metrics, task_metrics
-from maestro.ml.features import build_preprocessor, input_schema, prepare_frame, prepared_kinds
+from maestro.ml.features import (
+    build_preprocessor,
+    input_schema,
+    is_supported,
+    prepare_frame,
+    prepared_kinds,
+)
 from maestro.ml.json_safe import json_safe
 from maestro.ml.serialization import dump_model
 from maestro.ml.tasks import Task, TaskChoice, resolve_task
@@ -101,6 +107,8 @@ def train(
     if not 0.0 < test_size < 1.0:
         raise TrainingError(f"test_size must be between 0 and 1 (exclusive), got {test_size}")
     _check_columns(df, target, features, evaluation_slices)
+    if not is_supported(df.schema[target]):
+        raise TrainingError(f"target column '{target}' has unsupported type {df.schema[target]}")
     labelled = df.filter(pl.col(target).is_not_null())
     if labelled.height == 0:
         raise TargetAllNullError(f"target column '{target}' has no non-null value")
@@ -112,11 +120,21 @@ def train(
     stage("prepare", 10.0)
     wanted = list(features) if features is not None else [c for c in df.columns if c != target]
     null_counts = labelled.select(wanted).null_count().row(0, named=True)
-    dropped = {c: "all values are null" for c in wanted if null_counts[c] == labelled.height}
+    dropped = {
+        c: f"unsupported type {dtype}"
+        for c, dtype in labelled.select(wanted).schema.items()
+        if not is_supported(dtype)
+    }
+    dropped |= {
+        c: "all values are null"
+        for c in wanted
+        if null_counts[c] == labelled.height and c not in dropped
+    }
     kept = [c for c in wanted if c not in dropped]
     if not kept:
         raise NoUsableFeaturesError(
-            "no usable feature column: " + (", ".join(dropped) or "none given") + " all null"
+            "no usable feature column: "
+            + ("; ".join(f"{c}: {why}" for c, why in dropped.items()) or "none given")
         )
     if labelled.height < MIN_ROWS:
         raise TooFewRowsError(

@@ -30,10 +30,13 @@ def sample(df: pl.DataFrame, max_rows: int, seed: int = 0) -> pl.DataFrame:
 
 
 def as_float(column: pl.Series) -> np.ndarray:
-    """Float view: numbers as-is, booleans 0/1, datetimes as epoch seconds, NaN for missing."""
+    """Float view: numbers as-is, booleans 0/1, datetimes as epoch seconds, durations in their
+    unit, NaN for missing."""
     dtype = column.dtype
-    if dtype.is_temporal():
+    if dtype in (pl.Date, pl.Datetime):
         column = column.cast(pl.Datetime("ms")).dt.epoch("s")
+    elif dtype == pl.Duration:
+        column = column.cast(pl.Int64)
     return column.cast(pl.Float64, strict=False).fill_null(np.nan).to_numpy()
 
 

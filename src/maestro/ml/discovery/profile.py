@@ -127,8 +127,10 @@ def _semantic_type(
 ) -> SemanticType:
     if dtype == pl.Boolean:
         return "boolean"
-    if dtype.is_temporal():
+    if dtype in (pl.Date, pl.Datetime):
         return "datetime"
+    if dtype == pl.Duration:
+        return "numeric"
     unique_enough = (
         non_null >= MIN_ROWS_FOR_IDENTIFIER and distinct >= IDENTIFIER_DISTINCT_RATIO * non_null
     )

@@ -20,6 +20,7 @@ from maestro.ml.discovery.relevance import rank_features
 from maestro.ml.discovery.report import DiscoveryReport
 from maestro.ml.discovery.suggest import suggest_transformations
 from maestro.ml.errors import DiscoveryError
+from maestro.ml.features import is_supported
 from maestro.ml.tasks import infer_task
 
 StageCallback = Callable[[str, float, bool], None]
@@ -49,6 +50,12 @@ def discover(
         )
     if max_sample_rows < 1:
         raise DiscoveryError(f"max_sample_rows must be positive, got {max_sample_rows}")
+    skipped = {c: str(t) for c, t in df.schema.items() if not is_supported(t)}
+    if target in skipped:
+        raise DiscoveryError(f"target column '{target}' has unsupported type {skipped[target]}")
+    df = df.drop(list(skipped))
+    if df.width == 0:
+        raise DiscoveryError("no column has a supported (scalar) type")
 
     seconds: dict[str, float] = {}
 
@@ -77,7 +84,7 @@ def discover(
         )
         report = DiscoveryReport(
             rows=df.height,
-            columns=df.width,
+            columns=df.width + len(skipped),
             target=target,
             task=None,
             sampled_rows=rows.height,
@@ -85,6 +92,7 @@ def discover(
             profiles=profiles,
             alerts=alerts,
             stage_seconds=seconds,
+            notes=[f"column '{c}' of type {t} was not analyzed" for c, t in skipped.items()],
         )
         features = [p for p in profiles if p.name != target]
 
