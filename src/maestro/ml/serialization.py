@@ -68,7 +68,10 @@ def load_model(data: bytes) -> Any:
         raise UntrustedArtifactError(
             "refusing to load a skops artifact with untrusted types: " + ", ".join(refused)
         )
-    return sio.loads(data, trusted=sorted(set(sio.get_untrusted_types(data=data))))
+    try:
+        return sio.loads(data, trusted=sorted(set(sio.get_untrusted_types(data=data))))
+    except Exception as exc:  # every type was trusted, so this is a corrupt archive
+        raise UntrustedArtifactError(f"the skops artifact cannot be loaded: {exc}") from exc
 
 
 def sniff_format(data: bytes) -> ArtifactFormat:
