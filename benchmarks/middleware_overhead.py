@@ -17,8 +17,9 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from _results import machine_line, write_section  # benchmarks/ is on sys.path when run
 from maestro.observability.middleware import PrometheusMiddleware, RouteResolver
+
+from _results import machine_line, write_section  # benchmarks/ is on sys.path when run
 
 ROUTE = "/items/{item_id}"
 
@@ -113,9 +114,7 @@ def main() -> None:
     for name, seconds in medians.items():
         overhead = seconds - bare
         ratio = "-" if name in ("no middleware", "maestro") else f"{overhead / ours:.1f}x"
-        rows.append(
-            f"| {name} | {seconds * 1e6:.1f} | {overhead * 1e6:+.1f} | {ratio} |"
-        )
+        rows.append(f"| {name} | {seconds * 1e6:.1f} | {overhead * 1e6:+.1f} | {ratio} |")
     table = "\n".join(rows)
     markdown = f"""## HTTP metrics middleware overhead
 

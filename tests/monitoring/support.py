@@ -96,7 +96,7 @@ def start_prometheus(
     when given (so an end-to-end test sees alerts fire in seconds). Returns once /-/ready is 200.
     """
     if not Path(PROMETHEUS_BINARY).exists():
-        pytest.skip("prometheus binary not installed")
+        pytest.fail("the prometheus binary is needed: apt-get install prometheus (see .ci/run)")
     (workdir / "rules").mkdir(parents=True)
     for rule_file in rule_files:
         rules = yaml.safe_load(rule_file.read_text())

@@ -27,8 +27,8 @@ def model_artifact(n_estimators: int) -> bytes:
     from maestro.ml.serialization import dump_model
 
     rng = np.random.default_rng(n_estimators)
-    frame = pl.DataFrame({name: rng.normal(size=300) for name in FEATURES}).to_pandas()
-    labels = (frame["petal_length"] + frame["petal_width"] > 0).astype(int)
+    frame = pl.DataFrame({name: rng.normal(size=300) for name in FEATURES})
+    labels = (frame["petal_length"] + frame["petal_width"] > 0).cast(pl.Int8).to_numpy()
     model = RandomForestClassifier(n_estimators=n_estimators, max_depth=4, random_state=0)
     return dump_model(model.fit(frame, labels))
 

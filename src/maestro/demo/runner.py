@@ -57,6 +57,8 @@ def run_action(
         tally.record(name, "4xx")
     except (httpx.TransportError, AssertionError) as exc:
         tally.record(name, "failed", str(exc))
+    except Exception as exc:  # a demo bug must fail the demo, not silently end a worker
+        tally.record(name, "failed", f"{type(exc).__name__}: {exc}")
     else:
         tally.record(name, "ok")
 
@@ -109,4 +111,3 @@ def run_demo(
 def _join_briefly(threads: list[threading.Thread], seconds: float) -> None:
     for thread in threads:
         thread.join(timeout=seconds / max(1, len(threads)))
-
