@@ -12,7 +12,17 @@ from maestro.api.body_limit import BodySizeLimitMiddleware
 from maestro.api.context import AppContext
 from maestro.api.errors import install_error_handlers
 from maestro.api.middleware import RateLimitHeadersMiddleware
-from maestro.api.routers import datasets, experiments, health, models, tenants, users
+from maestro.api.routers import (
+    cards,
+    datasets,
+    discovery,
+    experiments,
+    health,
+    models,
+    tenants,
+    training,
+    users,
+)
 from maestro.db.migrate import upgrade_to_head
 from maestro.db.session import Database
 from maestro.observability import metrics
@@ -35,6 +45,9 @@ ROUTERS: list[tuple[str, APIRouter]] = [
     (API_PREFIX, models.router),
     (API_PREFIX, experiments.router),
     (API_PREFIX, datasets.router),
+    (API_PREFIX, training.router),
+    (API_PREFIX, discovery.router),
+    (API_PREFIX, cards.router),
 ]
 
 
@@ -73,8 +86,10 @@ def create_app(
         bootstrap_admin(ctx)
         metrics.mark_build_info()
         ctx.jobs.start(db)
+        ctx.job_metrics.start()
         yield
         ctx.jobs.stop()
+        ctx.job_metrics.stop()
         if database is None:
             db.dispose()
 

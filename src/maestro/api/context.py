@@ -1,16 +1,20 @@
 """Everything a request handler needs, built once per app and kept on `app.state.ctx`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from maestro.db.session import Database
 from maestro.ratelimit import RateLimiter, RateLimitPolicy
+from maestro.services.cards import CardService
 from maestro.services.datasets import DatasetService
+from maestro.services.discovery import DiscoveryService
 from maestro.services.experiments import ExperimentService
 from maestro.services.identity import IdentityService
+from maestro.services.job_metrics import MetricsRelay
 from maestro.services.jobs import JobService
 from maestro.services.quotas import QuotaPolicy
 from maestro.services.registry import RegistryService
 from maestro.services.tenants import TenantService
+from maestro.services.training import TRAINING_KIND, TrainingObserver, TrainingService
 from maestro.settings import Settings
 from maestro.storage import ArtifactStore, artifact_store_from_uri
 
@@ -28,6 +32,19 @@ class AppContext:
     registry: RegistryService
     experiments: ExperimentService
     datasets: DatasetService
+    # The ML job areas, built on the services above.
+    training: TrainingService = field(init=False)
+    discovery: DiscoveryService = field(init=False)
+    cards: CardService = field(init=False)
+    job_metrics: MetricsRelay = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.training = TrainingService(self.jobs, self.datasets)
+        self.discovery = DiscoveryService(self.jobs, self.datasets)
+        self.cards = CardService(self.registry, self.datasets, self.training, self.discovery)
+        self.job_metrics = MetricsRelay(
+            self.db, {TRAINING_KIND: TrainingObserver(self.db, self.experiments)}
+        )
 
     @classmethod
     def build(cls, settings: Settings, db: Database, rate_limiter: RateLimiter) -> "AppContext":

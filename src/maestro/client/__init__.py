@@ -8,7 +8,9 @@ Each resource area is a mixin over one shared transport, so the SDK grows one mo
 """
 
 from maestro.client.base import BaseClient
+from maestro.client.cards import CardsMixin
 from maestro.client.datasets import DatasetsMixin
+from maestro.client.discovery import DiscoveryMixin
 from maestro.client.errors import (
     AuthenticationError,
     ConflictError,
@@ -24,9 +26,19 @@ from maestro.client.errors import (
 from maestro.client.experiments import ExperimentsMixin
 from maestro.client.registry import RegistryMixin
 from maestro.client.tenancy import TenancyMixin
+from maestro.client.training import TrainingMixin
 
 
-class MaestroClient(TenancyMixin, RegistryMixin, ExperimentsMixin, DatasetsMixin, BaseClient):
+class MaestroClient(
+    TenancyMixin,
+    RegistryMixin,
+    ExperimentsMixin,
+    DatasetsMixin,
+    TrainingMixin,
+    DiscoveryMixin,
+    CardsMixin,
+    BaseClient,
+):
     """The full SDK: every resource area on one authenticated connection pool."""
 
 

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 Handler = Callable[["JobContext"], dict[str, Any]]
 
 # Modules of the platform's own job kinds (training, feature discovery, ...); one line each.
-BUILTIN_KIND_MODULES: tuple[str, ...] = ()
+BUILTIN_KIND_MODULES: tuple[str, ...] = (
+    "maestro.jobs.kinds.training",
+    "maestro.jobs.kinds.discovery",
+)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from maestro.db.base import Base
 from maestro.db.models.datasets import Dataset
 from maestro.db.models.experiments import Experiment, MetricPoint
 from maestro.db.models.jobs import Job
+from maestro.db.models.ml_jobs import JobMetricEvent, JobObservation, ModelCardSections
 from maestro.db.models.registry import ModelAlias, ModelDeployment, ModelVersion, RegisteredModel
 from maestro.db.models.tenancy import ApiKey, QuotaUsage, Tenant, User
 
@@ -13,8 +14,11 @@ __all__ = [
     "Dataset",
     "Experiment",
     "Job",
+    "JobMetricEvent",
+    "JobObservation",
     "MetricPoint",
     "ModelAlias",
+    "ModelCardSections",
     "ModelDeployment",
     "ModelVersion",
     "QuotaUsage",
