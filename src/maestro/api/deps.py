@@ -54,12 +54,15 @@ def authenticate(request: Request, ctx: Context) -> Principal:
         _enforce_anonymous(request, ctx)
         raise Unauthenticated("missing or malformed bearer API key")
     try:
-        with ctx.db.session() as session:
+        with ctx.db.read_session() as session:
             user = ctx.identity.authenticate(session, key)
     except Unauthenticated:
         _enforce_anonymous(request, ctx)
         raise
     principal = user.principal
+    if user.last_seen_is_stale:  # at most once a minute per user: the only write of auth
+        with ctx.db.session() as session:
+            ctx.identity.touch(session, principal.user_id)
     tenant_label = principal.tenant_slug or metrics.ANONYMOUS_TENANT
     state.request_state(request.scope)[state.TENANT] = tenant_label
     bucket = f"tenant:{principal.tenant_id}" if principal.tenant_id else f"user:{principal.user_id}"

@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+READ_ONLY_OPTION = "maestro_read_only"
+
 
 def _configure_sqlite(engine: Engine) -> None:
     """WAL for concurrent readers; BEGIN IMMEDIATE so writers queue instead of failing.
@@ -30,7 +32,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
@@ -55,6 +58,9 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
         self._sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,6 +70,12 @@ class Database:
     def session(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any exception."""
         with self._sessionmaker() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it does not take the write lock."""
+        with self._read_sessionmaker() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

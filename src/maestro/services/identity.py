@@ -51,6 +51,7 @@ class AuthenticatedUser:
     principal: Principal
     rate_limit_rpm: int | None
     rate_limit_burst: int | None
+    last_seen_is_stale: bool
 
 
 class IdentityService:
@@ -154,6 +155,7 @@ class IdentityService:
     # --- authentication ----------------------------------------------------------------------
 
     def authenticate(self, session: Session, key: str) -> AuthenticatedUser:
+        """Resolve a key with reads only; `touch` afterwards when `last_seen_is_stale`."""
         row = session.execute(
             select(User, Tenant)
             .join(ApiKey, ApiKey.user_id == User.id)
@@ -163,9 +165,7 @@ class IdentityService:
         if row is None:
             raise Unauthenticated("invalid API key")
         user, tenant = row
-        now = utcnow()
-        if user.last_seen_at is None or now - user.last_seen_at > _LAST_SEEN_RESOLUTION:
-            session.execute(update(User).where(User.id == user.id).values(last_seen_at=now))
+        stale = user.last_seen_at is None or utcnow() - user.last_seen_at > _LAST_SEEN_RESOLUTION
         principal = Principal(
             user_id=user.id,
             username=user.username,
@@ -177,7 +177,12 @@ class IdentityService:
             principal=principal,
             rate_limit_rpm=tenant.rate_limit_rpm if tenant else None,
             rate_limit_burst=tenant.rate_limit_burst if tenant else None,
+            last_seen_is_stale=stale,
         )
+
+    def touch(self, session: Session, user_id: str) -> None:
+        """Record activity for `maestro_tenant_active_users`."""
+        session.execute(update(User).where(User.id == user_id).values(last_seen_at=utcnow()))
 
 
 def _tenant_by_slug(session: Session, slug: str) -> Tenant:

@@ -18,7 +18,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(ctx: Context) -> JSONResponse:
     try:
-        with ctx.db.session() as session:
+        with ctx.db.read_session() as session:
             session.execute(text("SELECT 1"))
     except Exception:  # any failure to reach the database means not ready
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

@@ -52,14 +52,14 @@ def create_tenant(body: TenantCreate, ctx: Context, principal: CurrentPrincipal)
 def list_tenants(
     ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: str | None = None
 ) -> Page[TenantOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.tenants.list(session, principal, limit=limit, cursor=cursor)
         return Page(items=[tenant_out(ctx, t) for t in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{tenant}")
 def get_tenant(tenant: str, ctx: Context, principal: CurrentPrincipal) -> TenantOut:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         return tenant_out(ctx, ctx.tenants.get(session, principal, tenant))
 
 
@@ -81,7 +81,7 @@ def delete_tenant(tenant: str, ctx: Context, principal: CurrentPrincipal) -> Res
 
 @router.get("/{tenant}/usage")
 def tenant_usage(tenant: str, ctx: Context, principal: CurrentPrincipal) -> UsageOut:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         usage = ctx.tenants.usage(session, principal, tenant)
     return UsageOut(
         tenant=tenant,

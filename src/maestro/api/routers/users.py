@@ -38,7 +38,7 @@ def list_users(
     limit: PageLimit = 50,
     cursor: str | None = None,
 ) -> Page[UserOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.identity.list_users(session, principal, tenant, limit=limit, cursor=cursor)
         return Page(items=[user_out(u, tenant) for u in page.items], next_cursor=page.next_cursor)
 
