@@ -82,3 +82,36 @@ def test_cli_reports_api_errors_cleanly(tmp_path):
     result = maestro("admin", "create-tenant", "x", "--admin-key", "mst_whatever", env=env)
     assert result.returncode == 1
     assert "cannot reach" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_uploads_stream_with_progress_through_the_cli(tmp_path):
+    data = tmp_path / "data"
+    admin_key = "mst_cli-upload-admin-key-0123456789abcdefghij"
+    env = maestro_env(data, MAESTRO_BOOTSTRAP_ADMIN_KEY=admin_key)
+    csv = tmp_path / "customers.csv"
+    csv.write_text(
+        "age,plan,churned\n" + "".join(f"{20 + i % 50},p{i % 3},{i % 2}\n" for i in range(500))
+    )
+    artifact = tmp_path / "model.bin"
+    artifact.write_bytes(b"\x00" * 300_000)
+
+    with maestro_serve(data, env=env) as server:
+        admin_env = {**env, "MAESTRO_URL": server.url, "MAESTRO_ADMIN_KEY": admin_key}
+        maestro("admin", "create-tenant", "acme", env=admin_env)
+        user = json.loads(
+            maestro("admin", "create-user", "acme", "al", "--role", "owner", env=admin_env).stdout
+        )
+        key = json.loads(maestro("admin", "create-key", user["id"], env=admin_env).stdout)["key"]
+        user_env = {**env, "MAESTRO_URL": server.url, "MAESTRO_API_KEY": key}
+
+        dataset = maestro("datasets", "upload", str(csv), "--name", "customers", env=user_env)
+        created = maestro("models", "create", "churn", env=user_env)
+        version = maestro(
+            "models", "upload", "churn", str(artifact), "--format", "other", env=user_env
+        )
+
+    assert dataset.returncode == 0, dataset.stderr
+    assert json.loads(dataset.stdout)["rows"] == 500
+    assert created.returncode == 0, created.stderr
+    assert version.returncode == 0, version.stderr
+    assert json.loads(version.stdout)["size_bytes"] == 300_000

@@ -6,6 +6,24 @@ the code and status here means a service never needs HTTP, yet every failure map
 
 from typing import Any
 
+# Codes for errors raised outside our handlers (routing, the framework, a crash), by status.
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def code_for_status(status: int) -> str:
+    return CODE_BY_STATUS.get(status, "internal_error" if status >= 500 else "http_error")
+
 
 class MaestroError(Exception):
     code: str = "internal_error"

@@ -9,26 +9,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from maestro.api import state
-from maestro.errors import MaestroError
+from maestro.errors import MaestroError, code_for_status
 
 logger = logging.getLogger("maestro.api")
-
-STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-}
-
-
-def code_for_status(status: int) -> str:
-    return STATUS_CODES.get(status, "internal_error" if status >= 500 else "http_error")
 
 
 def error_response(

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from maestro.client.base import BaseClient
-from maestro.client.registry import ProgressCallback, _ProgressReader
+from maestro.client.uploads import ProgressReader, UploadProgress
 
 _CONTENT_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet"}
 
@@ -18,7 +18,7 @@ class DatasetsMixin(BaseClient):
         *,
         description: str | None = None,
         filename: str | None = None,
-        progress: ProgressCallback | None = None,
+        progress: UploadProgress | None = None,
     ) -> dict[str, Any]:
         """Upload a CSV or Parquet file; the body is streamed from a path or file object.
 
@@ -40,11 +40,11 @@ class DatasetsMixin(BaseClient):
         content: bytes | BinaryIO,
         filename: str,
         data: dict[str, str],
-        progress: ProgressCallback | None,
+        progress: UploadProgress | None,
     ) -> dict[str, Any]:
         if progress is not None:
             file = io.BytesIO(content) if isinstance(content, bytes) else content
-            content = _ProgressReader(file, progress)  # type: ignore[assignment]
+            content = ProgressReader(file, progress)  # type: ignore[assignment]
         content_type = _CONTENT_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
         files = {"file": (filename, content, content_type)}
         return self._json("POST", "/datasets", data=data, files=files)

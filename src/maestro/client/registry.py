@@ -5,8 +5,7 @@ Wherever a method takes `version`, it may be a number, an alias (`"production"`)
 
 import io
 import json
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -14,31 +13,7 @@ import httpx
 
 from maestro.client.base import BaseClient
 from maestro.client.errors import MaestroAPIError, error_for
-
-ProgressCallback = Callable[[int], None]
-
-
-class _ProgressReader:
-    """A file wrapper that reports every chunk httpx reads, for upload progress bars."""
-
-    def __init__(self, file: BinaryIO, on_read: ProgressCallback) -> None:
-        self._file = file
-        self._on_read = on_read
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._file.read(size)
-        if chunk:
-            self._on_read(len(chunk))
-        return chunk
-
-    def fileno(self) -> int:  # lets httpx size the body from the file, keeping Content-Length
-        return self._file.fileno()
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        return self._file.seek(offset, whence)
+from maestro.client.uploads import ProgressReader, UploadProgress
 
 
 class RegistryMixin(BaseClient):
@@ -82,7 +57,7 @@ class RegistryMixin(BaseClient):
         format: str = "skops",
         metadata: Mapping[str, Any] | None = None,
         *,
-        progress: ProgressCallback | None = None,
+        progress: UploadProgress | None = None,
     ) -> dict[str, Any]:
         """Upload an artifact (a path, bytes or a binary file) as the model's next version.
 
@@ -104,9 +79,9 @@ class RegistryMixin(BaseClient):
         filename: str,
         file: BinaryIO,
         data: dict[str, str],
-        progress: ProgressCallback | None,
+        progress: UploadProgress | None,
     ) -> dict[str, Any]:
-        source: Any = _ProgressReader(file, progress) if progress else file
+        source: Any = ProgressReader(file, progress) if progress else file
         files = {"file": (filename, source, "application/octet-stream")}
         return self._json("POST", f"/models/{name}/versions", data=data, files=files)
 

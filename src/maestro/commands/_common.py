@@ -3,13 +3,16 @@
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
 
 from maestro.client import MaestroAPIError, MaestroClient
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 console = Console()
 err_console = Console(stderr=True)
@@ -28,6 +31,20 @@ AdminKeyOption = Annotated[
     ),
 ]
 DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def transfer_progress() -> "Progress":
+    """The upload bar every streaming command shows (bytes, speed), on stderr."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err_console,
+        transient=True,
+    )
 
 
 def print_json(data: Any) -> None:

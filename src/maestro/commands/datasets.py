@@ -5,7 +5,14 @@ from typing import Annotated
 
 import typer
 
-from maestro.commands._common import DEFAULT_URL, KeyOption, UrlOption, api_client, print_json
+from maestro.commands._common import (
+    DEFAULT_URL,
+    KeyOption,
+    UrlOption,
+    api_client,
+    print_json,
+    transfer_progress,
+)
 
 app = typer.Typer(help="Datasets: uploaded CSV and Parquet files.", no_args_is_help=True)
 
@@ -19,24 +26,7 @@ def upload(
     key: KeyOption = None,
 ) -> None:
     """Upload a CSV or Parquet file; prints the parsed columns, dtypes and row count."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TransferSpeedColumn,
-    )
-
-    from maestro.commands._common import err_console
-
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=err_console,
-        transient=True,
-    )
+    progress = transfer_progress()
     with api_client(url, key) as client, progress:
         task = progress.add_task(f"uploading {path.name}", total=path.stat().st_size)
         dataset = client.upload_dataset(

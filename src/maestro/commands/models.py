@@ -16,6 +16,7 @@ from maestro.commands._common import (
     api_client,
     console,
     print_json,
+    transfer_progress,
 )
 
 app = typer.Typer(
@@ -122,24 +123,10 @@ def upload(
     key: KeyOption = None,
 ) -> None:
     """Upload an artifact as the model's next version, streaming it with a progress bar."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TransferSpeedColumn,
-    )
-
     meta = _json_arg(metadata, "--metadata")
     with (
         api_client(url, key) as client,
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
+        transfer_progress() as progress,
     ):
         task = progress.add_task(f"uploading {path.name}", total=path.stat().st_size)
         version = client.upload_version(

@@ -12,22 +12,12 @@ from prometheus_client import Counter, Gauge, Histogram
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from maestro.errors import code_for_status
 from maestro.observability import metrics
 
 UNMATCHED_ENDPOINT = "unmatched"
 EXCLUDED_PATHS = frozenset({"/metrics"})
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_ERROR_CODES = {
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-}
 TENANT_KEY = "maestro.tenant"
 ERROR_CODE_KEY = "maestro.error_code"
 
@@ -96,9 +86,7 @@ class PrometheusMiddleware:
             tenant = request_state.get(TENANT_KEY, metrics.ANONYMOUS_TENANT)
             self._count(method, endpoint, status, tenant)
             if status >= 400:
-                error_type = request_state.get(ERROR_CODE_KEY) or _ERROR_CODES.get(
-                    status, "internal_error" if status >= 500 else "http_error"
-                )
+                error_type = request_state.get(ERROR_CODE_KEY) or code_for_status(status)
                 metrics.API_ERRORS.labels(method, endpoint, error_type).inc()
 
     def _count(self, method: str, endpoint: str, status: int, tenant: str) -> None:

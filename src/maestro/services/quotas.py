@@ -8,7 +8,7 @@ transaction rolls its consumption back with it.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from maestro.db.models import QuotaUsage, Tenant
 from maestro.errors import QuotaExceeded
 from maestro.settings import QuotaDefaults
 
-RESOURCE_TYPES: tuple[str, ...] = (
+ResourceType = Literal[
     "models",
     "experiments",
     "datasets",
@@ -25,7 +25,8 @@ RESOURCE_TYPES: tuple[str, ...] = (
     "concurrent_training_jobs",
     "users",
     "deployments",
-)
+]
+RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 
 
 def usage_ratio(used: int, limit: int | None) -> float:

@@ -6,16 +6,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from maestro.api.schemas.common import Name, RequestModel, Slug
+from maestro.services.quotas import ResourceType
 
-ResourceType = Literal[
-    "models",
-    "experiments",
-    "datasets",
-    "storage_bytes",
-    "concurrent_training_jobs",
-    "users",
-    "deployments",
-]
 QuotaLimit = Annotated[int, Field(ge=0)] | None
 Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
 
