@@ -13,7 +13,17 @@ from typing import Annotated
 import typer
 
 from maestro import __version__
-from maestro.commands import admin, datasets, demo, experiments, models, worker
+from maestro.commands import (
+    admin,
+    card,
+    datasets,
+    demo,
+    experiments,
+    features,
+    models,
+    train,
+    worker,
+)
 from maestro.monitoring import cli as monitoring_cli
 
 app = typer.Typer(help="Maestro: multi-tenant ML platform.", no_args_is_help=True)
@@ -24,6 +34,9 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(worker.app, name="worker")
 app.add_typer(monitoring_cli.app, name="monitoring")
 app.command("demo")(demo.demo)
+app.add_typer(features.app, name="features")
+app.command("train")(train.train)
+app.command("card")(card.card)
 
 
 def _prepare_multiprocess_dir() -> None:

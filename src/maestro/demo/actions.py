@@ -69,10 +69,12 @@ def register_model(tenant: DemoTenant, rng: random.Random) -> None:
     limit = tenant.plan.quotas.get("models") or 10
     with _lock:
         models = _models(tenant)
-        if len(models) >= min(limit, 12):
-            return new_version(tenant, rng)
+        full = len(models) >= min(limit, 12)
         name = f"churn-{len(models) + 1}"
-        models.append(name)
+        if not full:
+            models.append(name)
+    if full:  # outside the lock: new_version takes it too
+        return new_version(tenant, rng)
     tenant.owner.create_model(name, description="Customer churn classifier", tags={"team": "ds"})
     version = tenant.owner.upload_version(
         name,
@@ -176,6 +178,70 @@ def hammer(tenant: DemoTenant, rng: random.Random) -> None:
         tenant.owner.me()
 
 
+def _demo_dataset(tenant: DemoTenant, rng: random.Random) -> str:
+    """One of the tenant's demo datasets, uploading a small one first if it has none."""
+    datasets = tenant.state.setdefault("datasets", [])
+    if not datasets:
+        upload_dataset(tenant, rng)
+    return rng.choice(datasets)
+
+
+def train_model(tenant: DemoTenant, rng: random.Random) -> None:
+    """A small platform training job, followed to its end (sometimes cancelled at once)."""
+    dataset_id = _demo_dataset(tenant, rng)
+    algorithm, params = rng.choice(
+        (
+            ("random_forest", {"n_estimators": 10, "max_depth": 4}),
+            ("logistic_regression", {"C": 0.5}),
+            ("gradient_boosting", {"max_iter": 20}),
+        )
+    )
+    job = tenant.owner.train(
+        dataset_id,
+        "churned",
+        algorithm,
+        hyperparameters=params,
+        feature_columns=["age", "income", "segment", "signup_day"],
+        evaluation_slices=["segment"],
+        register_as="churn-trained",
+    )
+    if rng.random() < 0.1:
+        tenant.owner.cancel_training_job(job["id"])
+    try:
+        done = tenant.owner.wait_for_training_job(job["id"], timeout=30, poll_interval=1.0)
+    except TimeoutError:
+        tenant.owner.cancel_training_job(job["id"])
+        return
+    if done["status"] == "succeeded":
+        with _lock:
+            tenant.state.setdefault("trained", []).append((done["model"], done["model_version"]))
+
+
+def discover_features(tenant: DemoTenant, rng: random.Random) -> None:
+    job = tenant.owner.discover_features(_demo_dataset(tenant, rng), target="churned")
+    try:
+        tenant.owner.wait_for_feature_discovery(job["id"], timeout=30, poll_interval=1.0)
+    except TimeoutError:
+        return
+
+
+def model_cards(tenant: DemoTenant, rng: random.Random) -> None:
+    """Render a trained version's card in every format; now and then document it first."""
+    trained = list(tenant.state.get("trained", []))
+    if not trained:
+        return train_model(tenant, rng)
+    name, version = rng.choice(trained)
+    if rng.random() < 0.3:
+        tenant.owner.put_card(
+            name,
+            version,
+            primary_uses=["Prioritise retention outreach"],
+            ethical_considerations=["Do not use to deny service."],
+        )
+    for card_format in ("markdown", "html", "json"):
+        tenant.owner.get_card(name, version, card_format)
+
+
 ACTIONS: dict[str, tuple[Action, int]] = {
     "browse": (browse, 20),
     "register_model": (register_model, 6),
@@ -187,4 +253,7 @@ ACTIONS: dict[str, tuple[Action, int]] = {
     "upload_dataset": (upload_dataset, 2),
     "mistakes": (mistakes, 6),
     "hammer": (hammer, 2),
+    "train_model": (train_model, 2),
+    "discover_features": (discover_features, 2),
+    "model_cards": (model_cards, 3),
 }
