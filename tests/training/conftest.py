@@ -12,7 +12,12 @@ import pytest
 from maestro.client import MaestroClient
 from maestro.settings import Settings
 from tests.jobs.conftest import HEARTBEAT_SECONDS, LEASE_SECONDS
-from tests.jobs.conftest import start_maestro as start_maestro  # the jobs' worker fixture
+
+# The job system's fixtures: a worker process, a migrated database, tenant principals.
+from tests.jobs.conftest import db as db
+from tests.jobs.conftest import make_principal as make_principal
+from tests.jobs.conftest import principal as principal
+from tests.jobs.conftest import start_maestro as start_maestro
 from tests.jobs.conftest import wait_until as poll
 from tests.ml.conftest import make_dataset
 from tests.support.metrics import scrape, value

@@ -24,13 +24,14 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import values
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
+from maestro.db.base import utcnow
 from maestro.db.models import Job, JobMetricEvent, JobObservation, Tenant
 from maestro.db.session import Database
 from maestro.observability import metrics
@@ -47,6 +48,9 @@ OUTBOX_METRICS: dict[str, Any] = {
 }
 TERMINAL = ("succeeded", "failed", "cancelled")
 _BATCH = 500
+#: Jobs that ended longer ago than this (the API was down meanwhile) are no longer observed, which
+#: keeps the per-tick query bounded however many jobs the table holds.
+OBSERVATION_WINDOW = timedelta(days=1)
 
 
 def apply_sample(metric: str, labels: dict[str, str], value: float) -> None:
@@ -127,7 +131,7 @@ class MetricsRelay:
         db: Database,
         observers: dict[str, Callable[[TerminalJob], None]],
         *,
-        interval: float = 0.5,
+        interval: float = 1.0,
     ) -> None:
         self.db = db
         self.observers = observers  # job kind -> what to record when one ends
@@ -206,6 +210,7 @@ class MetricsRelay:
             .where(
                 Job.kind.in_(list(self.observers)),
                 Job.status.in_(TERMINAL),
+                Job.finished_at >= utcnow() - OBSERVATION_WINDOW,
                 ~exists().where(JobObservation.job_id == Job.id),
             )
             .order_by(Job.finished_at)
