@@ -23,7 +23,7 @@ def test_csv_upload_is_stored_described_and_previewed(server, tenant, owner, sto
         {"name": "id", "dtype": "Int64"},
         {"name": "name", "dtype": "String"},
         {"name": "score", "dtype": "Float64"},
-        {"name": "joined", "dtype": "String"},
+        {"name": "joined", "dtype": "Date"},  # dates are recognised in CSV,
     ]
     assert created["size_bytes"] == len(CSV)
     assert created["sha256"] == hashlib.sha256(CSV).hexdigest()
@@ -44,7 +44,9 @@ def test_csv_upload_is_stored_described_and_previewed(server, tenant, owner, sto
     with ctx.db.session() as session:
         principal = ctx.identity.authenticate(session, tenant.owner_key).principal
         frame = ctx.datasets.load_frame(session, principal, created["id"])
-    assert_frame_equal(frame, pl.read_csv(io.BytesIO(CSV), infer_schema_length=None))
+    assert_frame_equal(
+        frame, pl.read_csv(io.BytesIO(CSV), infer_schema_length=None, try_parse_dates=True)
+    )
 
 
 def test_parquet_upload_from_a_path_keeps_types_and_previews_json_safely(owner, tmp_path):

@@ -83,7 +83,9 @@ def profile_file(path: Path, fmt: str, *, max_columns: int, preview_rows: int) -
 def read_file(path: Path, fmt: str) -> pl.DataFrame:
     """The frame polars reads from a stored dataset file (types inferred over every row)."""
     if fmt == CSV:
-        return _readable("CSV", lambda: pl.read_csv(path, infer_schema_length=None))
+        return _readable(
+            "CSV", lambda: pl.read_csv(path, infer_schema_length=None, try_parse_dates=True)
+        )
     return _readable("Parquet", lambda: pl.read_parquet(path))
 
 
