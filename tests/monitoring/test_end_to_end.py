@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from maestro.monitoring.check import CheckReport, Status, run_checks
-from maestro.monitoring.dashboards import Intervals
+from maestro.monitoring.contract import METRICS
+from maestro.monitoring.dashboards import Intervals, load_panel_queries
 from tests.monitoring.support import RULES_DIR, wait_for
 from tests.support.processes import MAESTRO, maestro_env, maestro_serve
 
@@ -108,7 +109,9 @@ def test_every_panel_shows_real_data_from_real_traffic(tmp_path: Path, prometheu
 
         report = healthy_report(prometheus.url, timeout=60)
         panels = report.of("panel")
-        assert panels and all(f.status is Status.OK for f in panels)
+        assert len(panels) == len(load_panel_queries())
+        assert all(f.status is Status.OK for f in panels)
+        assert len(report.of("metric")) == len(METRICS)
         for rule in ("maestro:http_request_rate:5m", "maestro:http_request_latency_p95:5m"):
             wait_for(
                 lambda rule=rule: query(prometheus.url, rule),

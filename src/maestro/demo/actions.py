@@ -160,9 +160,8 @@ def upload_dataset(tenant: DemoTenant, rng: random.Random) -> None:
 def mistakes(tenant: DemoTenant, rng: random.Random) -> None:
     """The 4xx a real team produces: stale names, malformed bodies, viewers who try to write."""
     mistake = rng.choice(("missing", "invalid", "viewer", "duplicate"))
-    models = _models(tenant)
-    if mistake == "duplicate" and models:
-        tenant.owner.create_model(models[0])
+    if mistake == "duplicate":  # the owner always exists, unlike models other workers delete
+        tenant.owner.create_user(tenant.slug, tenant.owner_username, "member")
     elif mistake == "invalid":
         tenant.owner.request("POST", "/models", json={"name": "Not A Slug!", "extra": 1})
     elif mistake == "viewer":

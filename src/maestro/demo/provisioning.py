@@ -29,6 +29,7 @@ class DemoTenant:
     plan: TenantPlan
     owner: MaestroClient
     viewer: MaestroClient
+    owner_username: str
     state: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -57,5 +58,9 @@ def provision(admin: MaestroClient, url: str) -> list[DemoTenant]:
             user = admin.create_user(plan.slug, f"demo-{role}-{run}", role)
             key = admin.create_api_key(user["id"], f"demo-{run}")["key"]
             clients.append(MaestroClient(url, api_key=key))
-        tenants.append(DemoTenant(plan=plan, owner=clients[0], viewer=clients[1]))
+        tenants.append(
+            DemoTenant(
+                plan=plan, owner=clients[0], viewer=clients[1], owner_username=f"demo-owner-{run}"
+            )
+        )
     return tenants
