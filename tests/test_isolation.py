@@ -60,6 +60,12 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+@pytest.fixture(params=["local", "s3"])
+def artifact_backend(request: pytest.FixtureRequest) -> str:
+    """Isolation must hold whichever store holds the artifacts."""
+    return request.param
+
+
 def openapi_routes(url: str) -> set[tuple[str, str]]:
     document = httpx.get(f"{url}/openapi.json").json()
     return {
