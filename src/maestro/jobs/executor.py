@@ -1,6 +1,7 @@
 """Choosing the executor (`MAESTRO_EXECUTOR=local|celery`) behind one small interface."""
 
 import threading
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 from maestro.db.session import Database
@@ -24,7 +25,7 @@ def recovery_interval(settings: Settings) -> float:
     return max(0.2, min(settings.job_lease_seconds / 3, 10.0))
 
 
-class BackgroundExecutor:
+class BackgroundExecutor(ABC):
     """What both executors share: their settings and store, and one background thread."""
 
     def __init__(self, settings: Settings, db: Database, store: JobStore) -> None:
@@ -43,8 +44,9 @@ class BackgroundExecutor:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    @abstractmethod
     def _loop(self) -> None:
-        raise NotImplementedError
+        """The executor's dispatch/recovery loop, run in the background thread."""
 
 
 def build_executor(settings: Settings, db: Database, store: JobStore) -> Executor:
