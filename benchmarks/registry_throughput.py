@@ -12,6 +12,7 @@ server worker each):
 """
 
 import argparse
+import functools
 import statistics
 import tempfile
 import threading
@@ -29,6 +30,9 @@ from _servers import ADMIN_KEY, maestro_server, mlflow_server
 
 ARTIFACT = bytes(range(256)) * 40  # a 10 KiB artifact
 METRICS_PER_BATCH = 100
+
+
+Workload = Callable[[int], None]
 
 
 @dataclass
@@ -66,6 +70,16 @@ def measure(call: Callable[[int], None], requests: int, concurrency: int) -> Mea
     return Measurement(requests, time.perf_counter() - start, latencies)
 
 
+def _shifted(call: Workload, offset: int, i: int) -> None:
+    """Give every round its own request indexes (metric steps must not repeat)."""
+    call(offset + i)
+
+
+def _median(measurements: list[Measurement]) -> Measurement:
+    ranked = sorted(measurements, key=lambda m: m.throughput)
+    return ranked[len(ranked) // 2]
+
+
 def maestro_owner_key(url: str) -> str:
     admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     slug = f"bench-{uuid.uuid4().hex[:6]}"
@@ -86,7 +100,7 @@ def maestro_owner_key(url: str) -> str:
     return key.json()["key"]
 
 
-def maestro_workloads(url: str, requests: int, concurrency: int) -> dict[str, Measurement]:
+def maestro_workloads(url: str, concurrency: int) -> dict[str, Workload]:
     key = maestro_owner_key(url)
     client = httpx.Client(
         base_url=url,
@@ -113,13 +127,10 @@ def maestro_workloads(url: str, requests: int, concurrency: int) -> dict[str, Me
             f"/api/v1/experiments/{experiment}/metrics", json={"metrics": points}
         ).raise_for_status()
 
-    return {
-        "register_version": measure(register, requests, concurrency),
-        "log_metrics": measure(log_batch, requests, concurrency),
-    }
+    return {"register_version": register, "log_metrics": log_batch}
 
 
-def mlflow_workloads(url: str, requests: int, concurrency: int) -> dict[str, Measurement]:
+def mlflow_workloads(url: str, concurrency: int) -> dict[str, Workload]:
     client = httpx.Client(base_url=url, limits=httpx.Limits(max_connections=concurrency))
     api = "/api/2.0/mlflow"
     client.post(f"{api}/registered-models/create", json={"name": "bench-model"}).raise_for_status()
@@ -157,25 +168,36 @@ def mlflow_workloads(url: str, requests: int, concurrency: int) -> dict[str, Mea
             f"{api}/runs/log-batch", json={"run_id": run_id, "metrics": points}
         ).raise_for_status()
 
-    return {
-        "register_version": measure(register, requests, concurrency),
-        "log_metrics": measure(log_batch, requests, concurrency),
-    }
+    return {"register_version": register, "log_metrics": log_batch}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=200, help="per workload and round")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
+    results: dict[str, dict[str, list[Measurement]]] = {"maestro": {}, "mlflow": {}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        with maestro_server(workdir) as url:
-            ours = maestro_workloads(url, args.requests, args.concurrency)
-        with mlflow_server(workdir) as url:
-            peer = mlflow_workloads(url, args.requests, args.concurrency)
+        with maestro_server(workdir) as ours_url, mlflow_server(workdir) as peer_url:
+            servers = {
+                "maestro": maestro_workloads(ours_url, args.concurrency),
+                "mlflow": mlflow_workloads(peer_url, args.concurrency),
+            }
+            # Rounds alternate the two servers so that machine noise hits both alike.
+            offset = 0
+            for _ in range(args.rounds):
+                for name, workloads in servers.items():
+                    for workload, call in workloads.items():
+                        shifted = functools.partial(_shifted, call, offset)
+                        measured = measure(shifted, args.requests, args.concurrency)
+                        results[name].setdefault(workload, []).append(measured)
+                offset += args.requests + 20
 
+    ours = {w: _median(ms) for w, ms in results["maestro"].items()}
+    peer = {w: _median(ms) for w, ms in results["mlflow"].items()}
     rows = []
     for workload in ("register_version", "log_metrics"):
         m, p = ours[workload], peer[workload]
@@ -186,8 +208,9 @@ def main() -> None:
     table = "\n".join(rows)
     markdown = f"""## Registry throughput versus MLflow
 
-`benchmarks/registry_throughput.py`: {args.requests} requests per workload, {args.concurrency}
-concurrent clients, both servers on SQLite with one worker process; a version registration
+`benchmarks/registry_throughput.py`: {args.rounds} rounds alternating the two servers, each
+with {args.requests} requests per workload from {args.concurrency} concurrent clients; the median
+round is reported. Both servers on SQLite with one worker process; a version registration
 carries a 10 KiB artifact on both (MLflow: artifact proxy upload + model-versions/create);
 metric logging sends {METRICS_PER_BATCH} points per request. {machine_line()}
 
