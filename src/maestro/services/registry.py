@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,18 @@ UNSUPPORTED_ARTIFACT = "unsupported_artifact"
 MODEL_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")
 # An alias starts with a letter, so it can never be mistaken for a version number.
 ALIAS = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# Find the tenant's model by name and take its next version number in one statement.
+_BUMP_LATEST = (
+    update(RegisteredModel)
+    .where(
+        RegisteredModel.tenant_id == bindparam("b_tenant"),
+        RegisteredModel.name == bindparam("b_name"),
+    )
+    .values(latest_version=RegisteredModel.latest_version + 1)
+    .returning(RegisteredModel.id, RegisteredModel.name, RegisteredModel.latest_version)
+)
+# A plain UPDATE: no ORM objects to find and synchronize in the session.
+_CORE = {"synchronize_session": False}
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/-]{1,100}$")
 _MAX_TAG_VALUE = 500
 
@@ -286,11 +298,11 @@ class RegistryService:
             try:
                 if stored.size_bytes == 0:
                     raise ValidationFailed("the artifact is empty", details={"file": "empty"})
-                model = self._model_for_upload(
+                model_id, name, number = self._bump_for_upload(
                     session, principal, model_name, create=create_model_if_missing
                 )
                 version = self._insert_version(
-                    session, principal, model, artifact_format, meta, key, stored
+                    session, principal, model_id, number, artifact_format, meta, key, stored
                 )
             except BaseException:
                 self._discard_artifact(key)
@@ -298,7 +310,7 @@ class RegistryService:
             after_rollback(session, lambda: self._discard_artifact(key))
             sizes = metrics.MODEL_SIZE_BYTES.labels(tenant_id=principal.tenant_slug)
             after_commit(session, lambda: sizes.observe(stored.size_bytes))
-            return VersionDetails(model_name=model.name, version=version, aliases=[])
+            return VersionDetails(model_name=name, version=version, aliases=[])
 
     def register_version_bytes(
         self,
@@ -564,48 +576,57 @@ class RegistryService:
             raise NotFound(f"model {name!r} not found")
         return model
 
-    def _model_for_upload(
+    def _bump_for_upload(
         self, session: Session, principal: Principal, name: str, *, create: bool
-    ) -> RegisteredModel:
+    ) -> tuple[str, str, int]:
+        """Take the model's next version number: `(model id, model name, number)`.
+
+        One UPDATE ... RETURNING keyed by tenant and name finds the model and bumps
+        `latest_version` together (on PostgreSQL it also locks the row until commit).
+        """
         tenant_id = principal.require_tenant()
-        model = self._find_model(session, tenant_id, name)
-        if model is not None or not create:
-            if model is None:
-                raise NotFound(f"model {name!r} not found")
-            return model
+        row = self._bump_latest(session, tenant_id, name)
+        if row is not None:
+            return row
+        if not create:
+            raise NotFound(f"model {name!r} not found")
         try:
             # A savepoint: losing a creation race to another registration is not an error.
             with session.begin_nested():
-                return self.create_model(session, principal, name)
+                created = self.create_model(session, principal, name)
         except Conflict:
-            model = self._find_model(session, tenant_id, name)
-            if model is None:
-                raise
-            return model
+            pass
+        else:
+            session.expire(created, ["latest_version"])  # the bump below is not synchronized
+        row = self._bump_latest(session, tenant_id, name)
+        if row is None:  # lost the race to a registration and then to a delete
+            raise NotFound(f"model {name!r} not found")
+        return row
+
+    def _bump_latest(
+        self, session: Session, tenant_id: str, name: str
+    ) -> tuple[str, str, int] | None:
+        row = session.execute(
+            _BUMP_LATEST, {"b_tenant": tenant_id, "b_name": name}, execution_options=_CORE
+        ).one_or_none()
+        return None if row is None else (row[0], row[1], row[2])
 
     def _insert_version(
         self,
         session: Session,
         principal: Principal,
-        model: RegisteredModel,
+        model_id: str,
+        number: int,
         artifact_format: str,
         meta: dict[str, Any],
         key: str,
         stored: Any,
     ) -> ModelVersion:
         tenant_id = principal.require_tenant()
-        number = session.execute(
-            update(RegisteredModel)
-            .where(RegisteredModel.id == model.id)
-            .values(latest_version=RegisteredModel.latest_version + 1)
-            .returning(RegisteredModel.latest_version)
-        ).scalar_one_or_none()
-        if number is None:  # deleted since we read it
-            raise NotFound(f"model {model.name!r} not found")
         self.quotas.consume(session, tenant_id, "storage_bytes", stored.size_bytes)
         version = ModelVersion(
             tenant_id=tenant_id,
-            model_id=model.id,
+            model_id=model_id,
             version=number,
             format=artifact_format,
             storage_key=key,
