@@ -106,7 +106,9 @@ def delete_model(name: str, ctx: Context, principal: CurrentPrincipal) -> Respon
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/models/{name}/versions", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/models/{name}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut
+)
 def upload_version(
     name: str,
     ctx: Context,
@@ -126,12 +128,19 @@ def upload_version(
             "source_experiment_id, source_job_id; other keys are kept"
         ),
     ] = None,
-) -> VersionOut:
+) -> Response:
     with ctx.db.session() as session:
         details = ctx.registry.upload_version(
             session, principal, name, file.file, artifact_format, metadata
         )
-        return version_out(details)
+        out = version_out(details)
+    # Serialized here, in the worker thread: a returned model would be validated again
+    # against response_model in a second trip through the threadpool.
+    return Response(
+        out.model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+    )
 
 
 @router.get("/models/{name}/versions")
