@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,26 @@ _VISIBLE_PREFIX_LENGTH = len(KEY_PREFIX) + 8
 # Writing last_seen_at on every request would make every read a write; once a minute is plenty
 # for a 15-minute activity window.
 _LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+# Every request runs this lookup: built once, and only the columns a principal needs (no ORM
+# entities to construct and track). The key is looked up afresh each time (revocation is
+# immediate).
+_AUTHENTICATE = (
+    select(
+        User.id.label("user_id"),
+        User.username,
+        User.role,
+        User.last_seen_at,
+        Tenant.id.label("tenant_id"),
+        Tenant.slug.label("tenant_slug"),
+        Tenant.rate_limit_rpm,
+        Tenant.rate_limit_burst,
+    )
+    .join(ApiKey, ApiKey.user_id == User.id)
+    .outerjoin(Tenant, Tenant.id == User.tenant_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
 
 
 def hash_key(key: str) -> str:
@@ -156,27 +176,22 @@ class IdentityService:
 
     def authenticate(self, session: Session, key: str) -> AuthenticatedUser:
         """Resolve a key with reads only; `touch` afterwards when `last_seen_is_stale`."""
-        row = session.execute(
-            select(User, Tenant)
-            .join(ApiKey, ApiKey.user_id == User.id)
-            .outerjoin(Tenant, Tenant.id == User.tenant_id)
-            .where(ApiKey.key_hash == hash_key(key))
-        ).first()
+        row = session.execute(_AUTHENTICATE, {"key_hash": hash_key(key)}).first()
         if row is None:
             raise Unauthenticated("invalid API key")
-        user, tenant = row
-        stale = user.last_seen_at is None or utcnow() - user.last_seen_at > _LAST_SEEN_RESOLUTION
+        last_seen = row.last_seen_at
+        stale = last_seen is None or utcnow() - last_seen > _LAST_SEEN_RESOLUTION
         principal = Principal(
-            user_id=user.id,
-            username=user.username,
-            role=Role(user.role),
-            tenant_id=tenant.id if tenant else None,
-            tenant_slug=tenant.slug if tenant else None,
+            user_id=row.user_id,
+            username=row.username,
+            role=Role(row.role),
+            tenant_id=row.tenant_id,
+            tenant_slug=row.tenant_slug,
         )
         return AuthenticatedUser(
             principal=principal,
-            rate_limit_rpm=tenant.rate_limit_rpm if tenant else None,
-            rate_limit_burst=tenant.rate_limit_burst if tenant else None,
+            rate_limit_rpm=row.rate_limit_rpm,
+            rate_limit_burst=row.rate_limit_burst,
             last_seen_is_stale=stale,
         )
 
