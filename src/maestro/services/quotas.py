@@ -10,7 +10,7 @@ transaction rolls its consumption back with it.
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from sqlalchemy import case, select, update
+from sqlalchemy import BigInteger, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from maestro.db.models import QuotaUsage, Tenant
@@ -27,6 +27,36 @@ ResourceType = Literal[
     "deployments",
 ]
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
+
+
+# consume() runs in every creating transaction: its statements are built once.
+_OVERRIDES = select(Tenant.quota_overrides).where(Tenant.id == bindparam("b_tenant"))
+_CONSUME = (
+    update(QuotaUsage)
+    .where(
+        QuotaUsage.tenant_id == bindparam("b_tenant"),
+        QuotaUsage.resource_type == bindparam("b_resource"),
+    )
+    .values(used=QuotaUsage.used + bindparam("b_amount", type_=BigInteger()))
+)
+_CONSUME_WITHIN = _CONSUME.where(
+    QuotaUsage.used + bindparam("b_amount", type_=BigInteger())
+    <= bindparam("b_limit", type_=BigInteger())
+)
+# Plain UPDATEs; _expire_loaded keeps any usage row loaded in the session correct instead.
+_CORE = {"synchronize_session": False}
+
+
+def _expire_loaded(session: Session, tenant_id: str, resource_type: str) -> None:
+    """Make a usage row this session already holds reload its `used` (we changed it in SQL)."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, QuotaUsage):
+            loaded = obj.__dict__  # no attribute access: an expired row must not load here
+            if loaded.get("tenant_id") == tenant_id and loaded.get("resource_type") in (
+                resource_type,
+                None,
+            ):
+                session.expire(obj, ["used"])
 
 
 def usage_ratio(used: int, limit: int | None) -> float:
@@ -68,16 +98,16 @@ class QuotaPolicy:
         """Take `amount` of the resource inside the caller's transaction, or raise QuotaExceeded."""
         if resource_type not in RESOURCE_TYPES:
             raise ValueError(f"unknown quota resource {resource_type!r}")
-        overrides = session.scalar(select(Tenant.quota_overrides).where(Tenant.id == tenant_id))
+        overrides = session.scalar(_OVERRIDES, {"b_tenant": tenant_id})
         limit = self.limits(overrides)[resource_type]
-        statement = (
-            update(QuotaUsage)
-            .where(QuotaUsage.tenant_id == tenant_id, QuotaUsage.resource_type == resource_type)
-            .values(used=QuotaUsage.used + amount)
-        )
-        if limit is not None:
-            statement = statement.where(QuotaUsage.used + amount <= limit)
-        if session.execute(statement).rowcount == 1:
+        params = {"b_tenant": tenant_id, "b_resource": resource_type, "b_amount": amount}
+        if limit is None:
+            result = session.execute(_CONSUME, params, execution_options=_CORE)
+        else:
+            params["b_limit"] = limit
+            result = session.execute(_CONSUME_WITHIN, params, execution_options=_CORE)
+        if result.rowcount == 1:
+            _expire_loaded(session, tenant_id, resource_type)
             return
         used = session.scalar(
             select(QuotaUsage.used).where(
