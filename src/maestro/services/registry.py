@@ -23,10 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from maestro.db.base import new_id, utcnow
 from maestro.db.models import ModelAlias, ModelDeployment, ModelVersion, RegisteredModel
 from maestro.db.session import Database
 from maestro.errors import (
@@ -67,6 +68,7 @@ _BUMP_LATEST = (
     .values(latest_version=RegisteredModel.latest_version + 1)
     .returning(RegisteredModel.id, RegisteredModel.name, RegisteredModel.latest_version)
 )
+_INSERT_VERSION = insert(ModelVersion.__table__)  # Core: column names, no ORM bulk path
 # A plain UPDATE: no ORM objects to find and synchronize in the session.
 _CORE = {"synchronize_session": False}
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/-]{1,100}$")
@@ -624,20 +626,24 @@ class RegistryService:
     ) -> ModelVersion:
         tenant_id = principal.require_tenant()
         self.quotas.consume(session, tenant_id, "storage_bytes", stored.size_bytes)
-        version = ModelVersion(
-            tenant_id=tenant_id,
-            model_id=model_id,
-            version=number,
-            format=artifact_format,
-            storage_key=key,
-            size_bytes=stored.size_bytes,
-            sha256=stored.sha256,
-            metadata_=meta,
-            created_by=principal.user_id,
-        )
-        session.add(version)
-        session.flush()
-        return version
+        now = utcnow()
+        row = {
+            "id": new_id(),
+            "tenant_id": tenant_id,
+            "model_id": model_id,
+            "version": number,
+            "format": artifact_format,
+            "storage_key": key,
+            "size_bytes": stored.size_bytes,
+            "sha256": stored.sha256,
+            "created_by": principal.user_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # One Core INSERT, without the unit of work: the version is never changed in this
+        # session, so it is returned as a detached object holding exactly the values written.
+        session.execute(_INSERT_VERSION, {**row, "metadata": meta})
+        return ModelVersion(**row, metadata_=meta)
 
     def _version(self, session: Session, model: RegisteredModel, ref: str) -> ModelVersion:
         """Resolve a number, an alias or `latest` to one of the model's versions."""
