@@ -3,6 +3,7 @@
 Leases and heartbeats are short (2 s, 0.25 s) so crash recovery is observable in seconds.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -67,6 +68,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         MAESTRO_JOB_POOL_SIZE=str(settings.job_pool_size),
         MAESTRO_JOB_MAX_ATTEMPTS=str(settings.job_max_attempts),
         MAESTRO_JOB_MODULES='["' + '", "'.join(settings.job_modules) + '"]',
+        MAESTRO_JOB_MAX_RUN_SECONDS=json.dumps(settings.job_max_run_seconds),
         MAESTRO_LOG_LEVEL="INFO",
     )
     if settings.broker_url:

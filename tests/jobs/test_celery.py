@@ -1,6 +1,7 @@
-"""Executor `celery`: real `maestro worker` processes on the Redis at 127.0.0.1:6379.
+"""Executor `celery`: real `maestro worker` processes on both supported brokers.
 
-Each test gets its own queue name, so parallel runs on one Redis never take each other's jobs.
+Every test runs on the Redis at 127.0.0.1:6379 and on the RabbitMQ at 127.0.0.1:5672. Each test
+gets its own queue name, so parallel runs on one broker never take each other's jobs.
 """
 
 import os
@@ -9,23 +10,30 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
+from kombu import Connection
 
 from maestro.settings import Settings
 from tests.jobs.conftest import LEASE_SECONDS, job_settings, started_pid
 
-BROKER_URL = os.environ.get("MAESTRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+BROKER_URLS = {
+    "redis": os.environ.get("MAESTRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    "rabbitmq": os.environ.get("MAESTRO_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+}
+
+
+@pytest.fixture(params=sorted(BROKER_URLS))
+def broker_url(request: pytest.FixtureRequest) -> str:
+    return BROKER_URLS[request.param]
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Iterator[Settings]:
+def settings(tmp_path: Path, database_url: str, broker_url: str) -> Iterator[Settings]:
     queue = f"maestro-test-jobs-{uuid.uuid4().hex}"
     yield job_settings(
-        tmp_path, database_url, executor="celery", broker_url=BROKER_URL, celery_queue=queue
+        tmp_path, database_url, executor="celery", broker_url=broker_url, celery_queue=queue
     )
-    client = redis.Redis.from_url(BROKER_URL)
-    client.delete(queue, f"_kombu.binding.{queue}")
-    client.close()
+    with Connection(broker_url) as connection:  # the test's queue goes with it, on any broker
+        connection.default_channel.queue_delete(queue)
 
 
 def test_a_worker_runs_jobs_and_a_killed_worker_means_a_retry_within_the_lease(
@@ -69,5 +77,24 @@ def test_cancelling_a_job_on_a_worker_stops_it_and_frees_the_worker(
 
     assert tenant_jobs.wait_for(job_id, "cancelled", timeout=5)
     after = tenant_jobs.submit("test.count", n=2)
+    assert tenant_jobs.wait_for(after, "succeeded", timeout=30).result == {"total": 3, "attempt": 1}
+    assert tenant_jobs.slots_used() == 0
+
+
+def test_a_job_on_a_worker_running_past_its_maximum_run_time_is_failed_with_that_reason(
+    jobs, db, tenant_jobs, settings, start_maestro, tmp_path: Path
+):
+    settings.job_max_run_seconds = {"test.stubborn": 1.0}
+    jobs.start(db)
+    start_maestro(settings, "worker", "--concurrency", "1")
+    started = tmp_path / "started"
+    job_id = tenant_jobs.submit("test.stubborn", started=str(started))
+    started_pid(started, timeout=30)
+
+    failed = tenant_jobs.wait_for(job_id, "failed", timeout=10)
+
+    assert failed.error == "exceeded the maximum run time of 1 s for test.stubborn jobs"
+    assert failed.attempts == 1
+    after = tenant_jobs.submit("test.count", n=2)  # the worker replaced its process
     assert tenant_jobs.wait_for(after, "succeeded", timeout=30).result == {"total": 3, "attempt": 1}
     assert tenant_jobs.slots_used() == 0

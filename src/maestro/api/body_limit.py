@@ -34,7 +34,9 @@ class BodySizeLimitMiddleware:
                 content_type = value
             elif name == b"content-length" and value.isdigit():
                 declared = int(value)
-        if content_type.startswith(b"multipart/"):
+        if content_type.startswith(b"multipart/") or scope["path"].startswith(
+            "/api/2.0/mlflow-artifacts/"  # the MLflow artifact proxy: raw file bodies
+        ):
             limit = self.upload_limit
         elif scope["path"].endswith("/predict"):
             limit = self.predict_limit

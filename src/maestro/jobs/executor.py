@@ -25,6 +25,16 @@ def recovery_interval(settings: Settings) -> float:
     return max(0.2, min(settings.job_lease_seconds / 3, 10.0))
 
 
+def max_run_seconds(settings: Settings, kind: str) -> float:
+    """How long a job of `kind` may run (MAESTRO_JOB_MAX_RUN_SECONDS, per kind)."""
+    return settings.job_max_run_seconds.get(kind, settings.job_max_run_seconds_default)
+
+
+def run_time_exceeded(limit: float, kind: str) -> str:
+    """The error a job stopped for running too long ends with."""
+    return f"exceeded the maximum run time of {limit:g} s for {kind} jobs"
+
+
 class BackgroundExecutor(ABC):
     """What both executors share: their settings and store, and one background thread."""
 

@@ -6,10 +6,17 @@ the queue safely) and hands each to a slot. A slot is a single-process `ProcessP
 or is stopped forcibly on cancel, only that slot breaks, its job is retried or failed at once,
 and the slot gets a fresh process for the next job. The same thread sweeps expired leases
 (at start-up and periodically), which is how jobs of a crashed server are recovered.
+
+A worker process never outlives its server: it asks the kernel for SIGKILL when its parent dies
+(`PR_SET_PDEATHSIG`; the fork server it descends from exits with the server) and watches the
+server's pid as well, so a `kill -9` of `maestro serve` leaves no orphan renewing its lease. A job
+that runs longer than its kind's `MAESTRO_JOB_MAX_RUN_SECONDS` is stopped and failed with that
+reason.
 """
 
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -17,10 +24,17 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from maestro.db.session import Database
-from maestro.jobs.executor import BackgroundExecutor, recovery_interval
+from maestro.jobs.executor import (
+    BackgroundExecutor,
+    max_run_seconds,
+    recovery_interval,
+    run_time_exceeded,
+)
+from maestro.jobs.lifeline import die_with_server
 from maestro.jobs.registry import BUILTIN_KIND_MODULES, get_job_kind, registered_kinds
 from maestro.jobs.runner import execute
-from maestro.jobs.store import ClaimedJob, JobStore, LeaseState, new_lease_owner
+from maestro.jobs.store import ClaimedJob, JobStatus, JobStore, LeaseState, new_lease_owner
+from maestro.processes import process_start_time
 from maestro.settings import Settings
 
 logger = logging.getLogger("maestro.jobs")
@@ -43,6 +57,7 @@ class _Slot:
     future: "Future[str] | None" = None
     job: ClaimedJob | None = None
     cancel_seen_at: float | None = None
+    started_at: float = 0.0
 
     @property
     def busy(self) -> bool:
@@ -64,6 +79,7 @@ class LocalExecutor(BackgroundExecutor):
         self._slots = [_Slot() for _ in range(max(1, settings.job_pool_size))]
         self._mp = _mp_context()
         self._wake = threading.Event()
+        self._lifeline = (os.getpid(), process_start_time(os.getpid()))
 
     def notify(self, job_id: str) -> None:
         """A job was committed: look for work now rather than at the next poll."""
@@ -100,7 +116,10 @@ class LocalExecutor(BackgroundExecutor):
 
     def _reap(self) -> None:
         for slot in self._slots:
-            if slot.future is None or not slot.future.done():
+            if slot.future is None:
+                continue
+            if not slot.future.done():
+                self._enforce_max_run_time(slot)
                 continue
             job, error = slot.job, slot.future.exception()
             slot.future = slot.job = slot.cancel_seen_at = None
@@ -112,6 +131,24 @@ class LocalExecutor(BackgroundExecutor):
             else:
                 reason = f"worker error: {type(error).__name__}: {error}"
             self._release(job, reason)
+
+    def _enforce_max_run_time(self, slot: _Slot) -> None:
+        job = slot.job
+        if job is None:
+            return
+        limit = max_run_seconds(self.settings, job.kind)
+        if time.monotonic() - slot.started_at <= limit:
+            return
+        slot.kill()
+        slot.future = slot.job = slot.cancel_seen_at = None
+        reason = run_time_exceeded(limit, job.kind)
+        try:
+            with self.db.session() as session:
+                self.store.finish(session, job.id, job.owner, JobStatus.FAILED, error=reason)
+        except Exception:  # the lease will expire and the sweep will retry or fail it
+            logger.exception("could not fail job %s", job.id)
+            return
+        logger.warning("job %s: %s; its worker process was stopped", job.id, reason)
 
     def _heartbeat(self) -> None:
         """Hold the leases of our running jobs too: a process still starting cannot yet.
@@ -150,14 +187,19 @@ class LocalExecutor(BackgroundExecutor):
             kind = get_job_kind(job.kind)
             assert kind is not None  # claim_next only takes registered kinds
             if slot.pool is None:
-                slot.pool = ProcessPoolExecutor(max_workers=1, mp_context=self._mp)
+                slot.pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=self._mp,
+                    initializer=die_with_server,
+                    initargs=self._lifeline,
+                )
             try:
                 future = slot.pool.submit(execute, job, kind.handler_path, self.settings)
             except (BrokenProcessPool, RuntimeError):
                 slot.kill()
                 self._release(job, "worker pool unavailable", count_attempt=False)
                 continue
-            slot.job, slot.future = job, future
+            slot.job, slot.future, slot.started_at = job, future, time.monotonic()
             future.add_done_callback(lambda _future: self._wake.set())
 
     def _release(self, job: ClaimedJob, reason: str, *, count_attempt: bool = True) -> None:

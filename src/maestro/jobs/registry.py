@@ -20,6 +20,7 @@ Handler = Callable[["JobContext"], dict[str, Any]]
 BUILTIN_KIND_MODULES: tuple[str, ...] = (
     "maestro.jobs.kinds.training",
     "maestro.jobs.kinds.discovery",
+    "maestro.jobs.kinds.drift",
 )
 
 

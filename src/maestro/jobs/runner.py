@@ -5,7 +5,8 @@ extends the lease every `MAESTRO_JOB_HEARTBEAT_SECONDS` and learns from the same
 cancel was requested or the lease was lost. The handler sees that through `check_cancelled()`;
 if it does not stop within one more heartbeat, the keeper records the cancellation and ends the
 process (`os._exit`), because Python cannot interrupt a thread stuck in native code. The pool
-or Celery replaces the process; the job is already terminal, so nothing runs it twice.
+or Celery replaces the process; the job is already terminal, so nothing runs it twice. The keeper
+also ends a job that runs past its kind's `MAESTRO_JOB_MAX_RUN_SECONDS`, failing it (no retry).
 """
 
 import json
@@ -18,6 +19,7 @@ from typing import Any
 
 from maestro.db.session import Database
 from maestro.jobs.context import JobCancelled, JobContext, JobFailed
+from maestro.jobs.executor import max_run_seconds, run_time_exceeded
 from maestro.jobs.registry import get_job_kind, resolve_handler
 from maestro.jobs.store import ClaimedJob, JobStatus, JobStore, LeaseState, new_lease_owner
 from maestro.services.quotas import QuotaPolicy
@@ -64,6 +66,8 @@ class LeaseKeeper(threading.Thread):
         self.state = LeaseState.HELD
         self._stop_seen_at: float | None = None
         self._last_progress: tuple[str, float] = ("", 0.0)
+        self._limit = max_run_seconds(settings, job.kind)
+        self._deadline = time.monotonic() + self._limit
 
     @property
     def should_stop(self) -> bool:
@@ -71,6 +75,8 @@ class LeaseKeeper(threading.Thread):
 
     def run(self) -> None:
         while not self._stopped.wait(self._interval):
+            if time.monotonic() > self._deadline:
+                self._time_out()
             try:
                 with self._db.session() as session:
                     state = self._store.heartbeat(
@@ -102,6 +108,22 @@ class LeaseKeeper(threading.Thread):
                         error="cancelled (stopped forcibly: the handler did not stop in time)",
                     )
             logger.warning("job %s: stopping its worker process (%s)", self._job.id, self.state)
+            os._exit(FORCED_EXIT_CODE)
+
+    def _time_out(self) -> None:
+        """Past the kind's maximum run time: fail the job (no retry) and end the process."""
+        with self._finishing:
+            if self._done:
+                return
+            reason = run_time_exceeded(self._limit, self._job.kind)
+            try:
+                with self._db.session() as session:
+                    self._store.finish(
+                        session, self._job.id, self._job.owner, JobStatus.FAILED, error=reason
+                    )
+            except Exception:  # the lease lapses and the sweep retries or fails the job
+                logger.exception("could not fail job %s", self._job.id)
+            logger.warning("job %s: %s; stopping its worker process", self._job.id, reason)
             os._exit(FORCED_EXIT_CODE)
 
     def report_progress(self, stage: str, percent: float) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from maestro.db.base import utcnow
 from maestro.db.models import Job
+from maestro.services.job_metrics import record_lost_attempt
 from maestro.services.quotas import QuotaPolicy
 
 logger = logging.getLogger("maestro.jobs")
@@ -283,6 +284,7 @@ class JobStore:
         ).all()
         for job in expired:
             outcome = self._lose(session, job, "worker lost (lease expired)")
+            record_lost_attempt(session, job, retried=outcome is JobStatus.QUEUED)
             {
                 JobStatus.QUEUED: report.requeued,
                 JobStatus.FAILED: report.failed,

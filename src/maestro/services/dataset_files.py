@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from maestro.errors import UnsupportedMediaType, ValidationFailed
+from maestro.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from maestro.ml.json_safe import json_safe
 
 CSV = "csv"
@@ -32,6 +32,7 @@ _CSV_SUFFIXES = (".csv", ".txt")
 _BINARY_MAGIC = (b"\x1f\x8b", b"PK\x03\x04", b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0", b"ARROW1")
 _READ_CHUNK = 1024 * 1024
 _MESSAGE_LIMIT = 300
+_CELL_BYTES = 8
 
 T = TypeVar("T")
 
@@ -61,13 +62,42 @@ def detect_format(head: bytes, filename: str | None) -> str:
     )
 
 
-def profile_file(path: Path, fmt: str, *, max_columns: int, preview_rows: int) -> FileProfile:
+@dataclass(frozen=True)
+class DecodeLimits:
+    """What a file may decode to, checked before polars materializes it: a few megabytes of
+    Parquet (or CSV) can describe hundreds of millions of rows."""
+
+    max_rows: int | None = None
+    max_decoded_bytes: int | None = None
+
+    def check(self, rows: int, decoded_bytes: int) -> None:
+        if self.max_rows is not None and rows > self.max_rows:
+            raise PayloadTooLarge(
+                f"the file has {rows} rows; at most {self.max_rows} are allowed",
+                details={"rows": rows, "limit": self.max_rows},
+            )
+        if self.max_decoded_bytes is not None and decoded_bytes > self.max_decoded_bytes:
+            raise PayloadTooLarge(
+                f"the file decodes to about {decoded_bytes} bytes; at most "
+                f"{self.max_decoded_bytes} are allowed",
+                details={"decoded_bytes": decoded_bytes, "limit": self.max_decoded_bytes},
+            )
+
+
+def profile_file(
+    path: Path,
+    fmt: str,
+    *,
+    max_columns: int,
+    preview_rows: int,
+    limits: DecodeLimits = DecodeLimits(),
+) -> FileProfile:
     """Validate the file and describe it: row count, column names and dtypes, first rows."""
     if fmt == CSV:
         _check_utf8(path)
-        _check_csv_rectangular(path, _csv_header(path, max_columns))
+        _check_csv_rectangular(path, _csv_header(path, max_columns), limits)
     else:
-        _check_parquet_metadata(path, max_columns)
+        _check_parquet_metadata(path, max_columns, limits)
     frame = read_file(path, fmt)
     if frame.width > max_columns:  # e.g. a CSV header with quoted line breaks
         raise _too_many_columns(frame.width, max_columns)
@@ -143,12 +173,17 @@ def _csv_header(path: Path, max_columns: int) -> list[str]:
     return header
 
 
-def _check_csv_rectangular(path: Path, columns: list[str]) -> None:
-    """Every record has exactly the header's number of fields.
+def _check_csv_rectangular(path: Path, columns: list[str], limits: DecodeLimits) -> None:
+    """Every record has exactly the header's number of fields, and the rows stay in `limits`.
 
     polars pads short rows with nulls; a strict pyarrow pass (all columns as text, streamed in
-    blocks) refuses them, so a file with a missing field is not silently misaligned.
+    blocks) refuses them, so a file with a missing field is not silently misaligned. The same
+    pass counts rows, so a file past the limits stops at the first block beyond them; its
+    decoded size is estimated as 8 bytes a cell (the width of a number or a string's offset)
+    plus the text itself.
     """
+    rows = 0
+    text_bytes = 0
     try:
         reader = pa_csv.open_csv(
             path,
@@ -156,8 +191,10 @@ def _check_csv_rectangular(path: Path, columns: list[str]) -> None:
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string())),
         )
-        for _batch in reader:
-            pass
+        for batch in reader:
+            rows += batch.num_rows
+            text_bytes += batch.nbytes
+            limits.check(rows, rows * len(columns) * _CELL_BYTES + text_bytes)
     except pa.ArrowException as exc:
         message = _first_line(exc).removeprefix("CSV parse error: ")
         raise ValidationFailed(
@@ -165,11 +202,18 @@ def _check_csv_rectangular(path: Path, columns: list[str]) -> None:
         ) from exc
 
 
-def _check_parquet_metadata(path: Path, max_columns: int) -> None:
-    """The footer alone tells whether the file is complete and how wide it is."""
+def _check_parquet_metadata(path: Path, max_columns: int, limits: DecodeLimits) -> None:
+    """The footer alone tells whether the file is complete, how wide and how long it is, and
+    what it decodes to: the row groups' uncompressed size, and at least 8 bytes a cell (RLE
+    and dictionary pages make a constant column of a billion rows a few bytes on disk)."""
     metadata = _readable("Parquet", lambda: pq.read_metadata(path))
     if metadata.num_columns > max_columns:
         raise _too_many_columns(metadata.num_columns, max_columns)
+    uncompressed = sum(
+        metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
+    )
+    cells = metadata.num_rows * metadata.num_columns * _CELL_BYTES
+    limits.check(metadata.num_rows, max(uncompressed, cells))
 
 
 def _no_rows() -> ValidationFailed:

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol
 
 CHUNK_SIZE = 1024 * 1024
@@ -47,6 +48,26 @@ class StoredObject:
     sha256: str
 
 
+@dataclass(frozen=True, slots=True)
+class ListedObject:
+    """One stored object as a listing sees it (for the orphan sweep)."""
+
+    key: str
+    size_bytes: int
+    modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reclaimed:
+    """What removing leftovers gave back: how many and how many bytes."""
+
+    count: int = 0
+    size_bytes: int = 0
+
+    def __add__(self, other: Reclaimed) -> Reclaimed:
+        return Reclaimed(self.count + other.count, self.size_bytes + other.size_bytes)
+
+
 class ArtifactStore(Protocol):
     """What the service layer needs from a blob store: streamed, size-limited, hashed writes."""
 
@@ -63,6 +84,18 @@ class ArtifactStore(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        """Every complete object whose key starts with `prefix` (partial writes excluded)."""
+        ...
+
+    def remove_partials(self, older_than: datetime) -> Reclaimed:
+        """Drop writes that never completed and were last touched before `older_than`.
+
+        A local store's hidden temp files, an S3 bucket's unfinished multipart uploads: what a
+        process killed mid-upload leaves behind, invisible to keys and to `list_objects`.
+        """
+        ...
 
 
 def validate_key(key: str) -> str:

@@ -5,10 +5,21 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from maestro.storage.base import CHUNK_SIZE, ArtifactNotFound, Meter, StoredObject, validate_key
+from maestro.storage.base import (
+    CHUNK_SIZE,
+    ArtifactNotFound,
+    ListedObject,
+    Meter,
+    Reclaimed,
+    StoredObject,
+    validate_key,
+)
+
+_TEMP_SUFFIX = ".tmp"
 
 
 class LocalArtifactStore:
@@ -32,7 +43,9 @@ class LocalArtifactStore:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         meter = Meter(max_bytes)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp_name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX
+        )
         try:
             with os.fdopen(fd, "wb") as tmp:
                 while chunk := source.read(CHUNK_SIZE):
@@ -64,6 +77,44 @@ class LocalArtifactStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        for path, stat in self._walk():
+            if path.name.startswith("."):
+                continue  # a temp file of a write in progress (or of a killed one)
+            key = path.relative_to(self.root).as_posix()
+            if key.startswith(prefix):
+                yield ListedObject(key, stat.st_size, _mtime(stat))
+
+    def remove_partials(self, older_than: datetime) -> Reclaimed:
+        reclaimed = Reclaimed()
+        for path, stat in self._walk():
+            if not (path.name.startswith(".") and path.name.endswith(_TEMP_SUFFIX)):
+                continue
+            if _mtime(stat) >= older_than:
+                continue  # a write still streaming touches its file all the time
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue  # completed or removed meanwhile
+            reclaimed += Reclaimed(1, stat.st_size)
+        return reclaimed
+
+    def _walk(self) -> Iterator[tuple[Path, os.stat_result]]:
+        for directory, _dirs, files in os.walk(self.root):
+            for name in files:
+                path = Path(directory, name)
+                try:
+                    stat = path.lstat()
+                except FileNotFoundError:
+                    continue
+                if path.is_symlink():
+                    continue
+                yield path, stat
+
+
+def _mtime(stat: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(stat.st_mtime, UTC)
 
 
 def _chunks(file: BinaryIO) -> Iterator[bytes]:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import boto3
 from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from maestro.storage.base import CHUNK_SIZE, ArtifactNotFound, Meter, StoredObject, validate_key
+from maestro.storage.base import (
+    CHUNK_SIZE,
+    ArtifactNotFound,
+    ListedObject,
+    Meter,
+    Reclaimed,
+    StoredObject,
+    validate_key,
+)
 
 # Non-seekable uploads buffer parts in memory: at most
 # max_concurrency * multipart_chunksize bytes in flight per upload.
@@ -20,6 +30,10 @@ _TRANSFER = TransferConfig(
     max_io_queue=8,
 )
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+#: Each upload holds up to `max_concurrency` connections and the API runs uploads in a thread
+#: pool (40 threads by default): a pool smaller than that makes uploads wait for a connection
+#: and botocore warn "Connection pool is full, discarding connection". Connections open lazily.
+DEFAULT_MAX_POOL_CONNECTIONS = 40 * 4 + 8
 
 
 class S3ArtifactStore:
@@ -37,10 +51,15 @@ class S3ArtifactStore:
         prefix: str = "",
         endpoint_url: str | None = None,
         client: Any = None,
+        max_pool_connections: int = DEFAULT_MAX_POOL_CONNECTIONS,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self._client = client or boto3.client("s3", endpoint_url=endpoint_url)
+        self._client = client or boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            config=Config(max_pool_connections=max_pool_connections),
+        )
 
     def __repr__(self) -> str:
         return f"S3ArtifactStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
@@ -78,6 +97,49 @@ class S3ArtifactStore:
                 return False
             raise
         return True
+
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        root = f"{self.prefix}/" if self.prefix else ""
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=root + prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield ListedObject(
+                    item["Key"].removeprefix(root), int(item["Size"]), item["LastModified"]
+                )
+
+    def remove_partials(self, older_than: datetime) -> Reclaimed:
+        """Abort multipart uploads started before `older_than` (their parts cost storage)."""
+        root = f"{self.prefix}/" if self.prefix else ""
+        reclaimed = Reclaimed()
+        pages = self._client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=root
+        )
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] >= older_than:
+                    continue
+                size = self._parts_size(upload["Key"], upload["UploadId"])
+                try:
+                    self._client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                except ClientError as exc:
+                    if str(exc.response.get("Error", {}).get("Code")) == "NoSuchUpload":
+                        continue  # completed or aborted meanwhile
+                    raise
+                reclaimed += Reclaimed(1, size)
+        return reclaimed
+
+    def _parts_size(self, object_key: str, upload_id: str) -> int:
+        pages = self._client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=object_key, UploadId=upload_id
+        )
+        try:
+            return sum(int(part["Size"]) for page in pages for part in page.get("Parts", []))
+        except ClientError:
+            return 0
 
 
 class _MeteredReader:

@@ -3,6 +3,11 @@
 Runs in a worker process. Metrics go through `JobMetrics` (see `maestro.services.job_metrics`):
 the experiment's `started` and terminal status and the version registration are mirrored to the
 outbox; the training duration is recorded by the API when it sees the job end.
+
+Retries are idempotent. A version records the job that registered it (`source_job_id`, unique),
+so an attempt killed after registering leaves a version the retry finds and returns, with the
+experiment that produced it, instead of training and registering again. An experiment an earlier
+attempt left `running` (it was killed before registering) is marked `failed`, never `completed`.
 """
 
 import json
@@ -11,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from maestro.errors import MaestroError, NotFound
+from maestro.errors import Conflict, MaestroError, NotFound
 from maestro.jobs import JobCancelled, JobContext, JobFailed, register_job_kind
 from maestro.jobs.kinds import job_principal, load_dataset_row
 from maestro.ml.errors import TrainingCancelled, TrainingError
@@ -21,8 +26,8 @@ from maestro.services.datasets import read_frame
 from maestro.services.experiments import ExperimentService, MetricValue
 from maestro.services.job_metrics import JobMetrics
 from maestro.services.principal import Principal
-from maestro.services.registry import MAX_METADATA_BYTES, RegistryService
-from maestro.services.training import TRAINING_KIND
+from maestro.services.registry import MAX_METADATA_BYTES, RegistryService, VersionDetails
+from maestro.services.training import TRAINING_KIND, running_experiments_of_job
 
 logger = logging.getLogger("maestro.jobs")
 
@@ -35,6 +40,13 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
     request = ctx.payload
     principal = job_principal(ctx)
     sink = JobMetrics.for_job(ctx.db, ctx.tenant_id, ctx.job_id, ctx.settings.executor)
+    experiments = ExperimentService(ctx.quotas)
+    earlier = _earlier_version(ctx, principal) if ctx.attempt > 1 else None
+    if ctx.attempt > 1:
+        kept = (earlier.version.metadata_ or {}).get("source_experiment_id") if earlier else None
+        _fail_interrupted_attempts(ctx, experiments, principal, sink, keep=kept)
+    if earlier is not None:
+        return _resume(ctx, experiments, principal, sink, request, earlier)
     ctx.progress("load", 1.0)
     dataset = load_dataset_row(ctx, request["dataset_id"])
     try:
@@ -43,7 +55,6 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         raise JobFailed(f"cannot read dataset '{dataset.name}': {exc}") from exc
     _check_classes(frame, request)
 
-    experiments = ExperimentService(ctx.quotas)
     tenant = {"tenant_id": principal.tenant_slug or ""}
     with ctx.db.session() as session:
         experiment = experiments.create(
@@ -59,7 +70,11 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
                 "seed": request["seed"],
                 **{f"hp.{k}": v for k, v in request["hyperparameters"].items()},
             },
-            tags={"training_job_id": ctx.job_id, "dataset_id": dataset.id},
+            tags={
+                "training_job_id": ctx.job_id,
+                "training_attempt": str(ctx.attempt),
+                "dataset_id": dataset.id,
+            },
         )
         experiment_id = experiment.id
     sink.mirror("maestro_ml_experiments_total", {**tenant, "status": "started"})
@@ -106,6 +121,132 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
     }
 
 
+def _earlier_version(ctx: JobContext, principal: Principal) -> VersionDetails | None:
+    registry = RegistryService(ctx.quotas, ctx.artifacts, max_upload_bytes=0)
+    with ctx.db.session() as session:
+        return registry.version_of_job(session, principal, ctx.job_id)
+
+
+def _fail_interrupted_attempts(
+    ctx: JobContext,
+    experiments: ExperimentService,
+    principal: Principal,
+    sink: JobMetrics,
+    *,
+    keep: str | None,
+) -> None:
+    """Experiments of earlier attempts still `running` were interrupted: they failed."""
+    with ctx.db.read_session() as session:
+        running = running_experiments_of_job(session, ctx.tenant_id, ctx.job_id)
+    for experiment_id in running:
+        if experiment_id == keep:
+            continue
+        try:
+            with ctx.db.session() as session:
+                experiments.finish(session, principal, experiment_id, "failed")
+        except Conflict:
+            continue  # finished meanwhile
+        logger.warning(
+            "job %s attempt %s: experiment %s of an interrupted attempt marked failed",
+            ctx.job_id,
+            ctx.attempt,
+            experiment_id,
+        )
+        sink.mirror(
+            "maestro_ml_experiments_total",
+            {"tenant_id": principal.tenant_slug or "", "status": "failed"},
+        )
+
+
+def _resume(
+    ctx: JobContext,
+    experiments: ExperimentService,
+    principal: Principal,
+    sink: JobMetrics,
+    request: dict[str, Any],
+    earlier: VersionDetails,
+) -> dict[str, Any]:
+    """An earlier attempt registered the model before it was killed: finish its work, once."""
+    meta = dict(earlier.version.metadata_ or {})
+    experiment_id = meta.get("source_experiment_id")
+    logger.warning(
+        "job %s attempt %s: version %s of %r was registered by an earlier attempt; reusing it",
+        ctx.job_id,
+        ctx.attempt,
+        earlier.version.version,
+        earlier.model_name,
+    )
+    if isinstance(experiment_id, str):
+        _complete_experiment(ctx, experiments, principal, sink, experiment_id, meta)
+    ctx.progress("done", 100.0)
+    training = {
+        key: meta.get(key)
+        for key in (
+            "task",
+            "algorithm",
+            "hyperparameters",
+            "target",
+            "features",
+            "dropped_features",
+            "input_schema",
+            "classes",
+            "metrics",
+            "slice_metrics",
+            "rows",
+            "duration_seconds",
+        )
+    }
+    training.update(
+        confusion_matrix=None,
+        test_size=request["test_size"],
+        seed=request["seed"],
+        evaluation_slices=request["evaluation_slices"],
+        dataset_id=meta.get("dataset_id"),
+    )
+    return {
+        "model": earlier.model_name,
+        "model_version": earlier.version.version,
+        "experiment_id": experiment_id,
+        "training": training,
+    }
+
+
+def _complete_experiment(
+    ctx: JobContext,
+    experiments: ExperimentService,
+    principal: Principal,
+    sink: JobMetrics,
+    experiment_id: str,
+    meta: dict[str, Any],
+) -> None:
+    """The experiment that produced the registered version: its metrics, then `completed`."""
+    with ctx.db.session() as session:
+        try:
+            experiment = experiments.get(session, principal, experiment_id)
+        except NotFound:
+            return
+        if experiment.status != "running":
+            return  # the killed attempt got this far itself
+        points = [
+            MetricValue(name=name, value=value)
+            for name, value in (meta.get("metrics") or {}).items()
+            if isinstance(value, int | float)
+        ]
+        if isinstance(meta.get("duration_seconds"), int | float):
+            points.append(MetricValue(name="training_seconds", value=meta["duration_seconds"]))
+        if points and not experiments.latest_metrics(session, experiment_id):
+            experiments.log_metrics(session, principal, experiment_id, points)
+    try:
+        with ctx.db.session() as session:
+            experiments.finish(session, principal, experiment_id, "completed")
+    except Conflict:
+        return
+    sink.mirror(
+        "maestro_ml_experiments_total",
+        {"tenant_id": principal.tenant_slug or "", "status": "completed"},
+    )
+
+
 def _check_classes(frame: pl.DataFrame, request: dict[str, Any]) -> None:
     target = request["target"]
     if target not in frame.columns:
@@ -140,6 +281,7 @@ def _train(ctx: JobContext, frame: pl.DataFrame, request: dict[str, Any]) -> Tra
         evaluation_slices=request["evaluation_slices"],
         on_progress=on_progress,
         cancel_check=lambda: ctx.cancel_requested,
+        max_artifact_bytes=ctx.settings.max_upload_bytes,  # what the registry would accept
     )
 
 
@@ -155,7 +297,7 @@ def _register(
     """Register the skops artifact with full metadata; mirrors the registry's metrics."""
     ctx.progress("register", 92.0)
     registry = RegistryService(
-        ctx.quotas, ctx.artifacts, max_upload_bytes=ctx.settings.max_upload_bytes, cache_size=1
+        ctx.quotas, ctx.artifacts, max_upload_bytes=ctx.settings.max_upload_bytes
     )
     name = request["register_as"]
     tenant = {"tenant_id": principal.tenant_slug or ""}
@@ -165,7 +307,13 @@ def _register(
     try:
         with ctx.db.session() as session:
             details = registry.register_version_bytes(
-                session, principal, name, result.artifact, "skops", metadata
+                session,
+                principal,
+                name,
+                result.artifact,
+                "skops",
+                metadata,
+                source_job_id=ctx.job_id,
             )
             number = details.version.version
         status = "success"
@@ -177,7 +325,7 @@ def _register(
             "maestro_ml_model_operations_total",
             {**tenant, "operation": "register_version", "status": status},
         )
-    sink.mirror("maestro_ml_model_size_bytes", tenant, float(len(result.artifact)))
+    sink.mirror("maestro_ml_model_size_bytes", {}, float(len(result.artifact)))
     return number
 
 
