@@ -17,11 +17,28 @@ from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as dash_models
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
+from .config import CONFIG
+
 DATASOURCE = dash_models.DataSourceRef(type_val="prometheus", uid="${datasource}")
 DASHBOARD_TAG = "maestro"
 REFRESH = "30s"
-QUOTA_WARNING_RATIO = 0.8
-ERROR_RATE_ALERT_PER_SECOND = 0.1
+GRID_COLUMNS = 24
+QUOTA_WARNING_RATIO = CONFIG.quota_warning_ratio
+ERROR_RATE_ALERT_PER_SECOND = CONFIG.server_error_rate_per_second
+#: Grafana's import dialog asks for a data source for each input (UI import, seed step 4).
+DATASOURCE_INPUT = {
+    "name": "DS_PROMETHEUS",
+    "label": "Prometheus",
+    "description": "The Prometheus that scrapes Maestro",
+    "type": "datasource",
+    "pluginId": "prometheus",
+    "pluginName": "Prometheus",
+}
+
+
+def sel(metric: str, *matchers: str) -> str:
+    """A series selector scoped by the config's job (and cluster) selector."""
+    return CONFIG.select(metric, *matchers)
 
 
 @dataclass(frozen=True)
@@ -97,13 +114,22 @@ def timeseries(
     threshold: float | None = None,
     max_value: float | None = None,
     stacked: bool = False,
+    decimals: int | None = None,
     width: int = 12,
     height: int = 8,
 ) -> ts.Panel:
-    """A time series; `threshold` is drawn as a red dashed line (quota and error-rate alerts)."""
+    """A time series; `threshold` is drawn as a red dashed line (quota and error-rate alerts).
+
+    Every series shows in the tooltip (`multi`): most panels have one series per label value.
+    """
     panel = (
         _basics(ts.Panel(), title, description, unit, queries, threshold, width, height)
         .min(0)
+        .tooltip(
+            common.VizTooltipOptions()
+            .mode(common_models.TooltipDisplayMode.MULTI)
+            .sort(common_models.SortOrder.DESCENDING)
+        )
         .fill_opacity(10)
         .legend(
             common.VizLegendOptions()
@@ -121,15 +147,19 @@ def timeseries(
         panel = panel.max(max_value)
     if stacked:
         panel = panel.stacking(common.StackingConfig().mode(common_models.StackingMode.NORMAL))
+    if decimals is not None:
+        panel = panel.decimals(decimals)
     return panel
 
 
 def stat_panel(
     title: str, description: str, unit: str, query: Query, *, width: int = 6, height: int = 4
 ) -> stat.Panel:
-    """A single big number from an instant query."""
+    """A single big number from an instant query; an empty result is a true 0, not "No data"."""
     return (
         _basics(stat.Panel(), title, description, unit, [_instant(query)], None, width, height)
+        .no_value("0")
+        .decimals(0)
         .graph_mode(common_models.BigValueGraphMode.NONE)
         .color_mode(common_models.BigValueColorMode.VALUE)
         .reduce_options(_last_value())
@@ -142,17 +172,19 @@ def bargauge_panel(
     unit: str,
     query: Query,
     *,
+    decimals: int | None = None,
     width: int = 12,
     height: int = 8,
 ) -> bargauge.Panel:
     """One bar per series (tenant, status...) from an instant query."""
-    return (
+    panel = (
         _basics(bargauge.Panel(), title, description, unit, [_instant(query)], None, width, height)
         .orientation(common_models.VizOrientation.HORIZONTAL)
         .display_mode(common_models.BarGaugeDisplayMode.GRADIENT)
         .reduce_options(_last_value())
         .min(0)
     )
+    return panel.decimals(decimals) if decimals is not None else panel
 
 
 def table_panel(
@@ -163,15 +195,21 @@ def table_panel(
     *,
     column_units: dict[str, str] | None = None,
     threshold: float | None = None,
+    decimals: int | None = None,
     width: int = 24,
     height: int = 9,
 ) -> table.Panel:
     """Instant queries in table format, merged into one row per label set.
 
-    `column_units` maps a query's ref id ("B") to a unit when columns differ from the panel unit;
-    with a `threshold`, cells at or above it get a red background.
+    `column_units` maps a column's name (a query's legend) to a unit when columns differ from
+    the panel unit: by name, because the `merge` transform drops the ref ids. Grafana names the
+    value column `Value` for a single query and `Value #A`, `Value #B`... for several.
+    With a `threshold`, cells at or above it get a red background.
     """
-    rename = {f"Value #{chr(ord('A') + i)}": q.legend or "Value" for i, q in enumerate(queries)}
+    if len(queries) == 1:
+        rename = {"Value": queries[0].legend or "Value"}
+    else:
+        rename = {f"Value #{chr(ord('A') + i)}": q.legend or "Value" for i, q in enumerate(queries)}
     panel = (
         _basics(
             table.Panel(),
@@ -199,10 +237,12 @@ def table_panel(
                 mode=common_models.TableCellBackgroundDisplayMode.BASIC
             )
         )
-    for ref_id, column_unit in (column_units or {}).items():
-        panel = panel.override_by_query(
-            ref_id, [dash_models.DynamicConfigValue(id_val="unit", value=column_unit)]
+    for column, column_unit in (column_units or {}).items():
+        panel = panel.override_by_name(
+            column, [dash_models.DynamicConfigValue(id_val="unit", value=column_unit)]
         )
+    if decimals is not None:
+        panel = panel.decimals(decimals)
     return panel
 
 
@@ -237,10 +277,27 @@ def tenant_variable() -> dashboard.QueryVariable:
     )
 
 
+@dataclass(frozen=True)
+class Section:
+    """A row of panels on one topic; the row header is a collapsible Grafana row."""
+
+    title: str
+    panels: Sequence[Builder[dash_models.Panel]]
+
+
+def _size(panel: Builder[dash_models.Panel]) -> tuple[int, int]:
+    built = panel.build()
+    return built.grid_pos.w, built.grid_pos.h
+
+
 def new_dashboard(
-    uid: str, title: str, description: str, panels: Sequence[Builder[dash_models.Panel]]
+    uid: str, title: str, description: str, sections: Sequence[Section]
 ) -> dashboard.Dashboard:
-    """A read-only dashboard wired to `$datasource`, linked to its three siblings by tag."""
+    """A read-only dashboard wired to `$datasource`, linked to its three siblings by tag.
+
+    Panels flow left to right inside the 24-column grid, wrapping to a new line when the next
+    one would not fit; each section starts with a full-width row header.
+    """
     builder = (
         dashboard.Dashboard(title)
         .uid(uid)
@@ -262,6 +319,32 @@ def new_dashboard(
             .keep_time(True)
         )
     )
-    for panel_id, panel in enumerate(panels, start=1):
-        builder = builder.with_panel(panel.id(panel_id))
+    panel_id, y = 1, 0
+    for section in sections:
+        builder = builder.with_row(
+            dashboard.Row(section.title)
+            .id(panel_id)
+            .grid_pos(dash_models.GridPos(h=1, w=GRID_COLUMNS, x=0, y=y))
+        )
+        panel_id, y = panel_id + 1, y + 1
+        x, line_height = 0, 0
+        for panel in section.panels:
+            width, height = _size(panel)
+            if x + width > GRID_COLUMNS:
+                x, y, line_height = 0, y + line_height, 0
+            panel.id(panel_id).grid_pos(dash_models.GridPos(h=height, w=width, x=x, y=y))
+            builder = builder.with_panel(panel)
+            panel_id, x, line_height = panel_id + 1, x + width, max(line_height, height)
+        y += line_height
     return builder
+
+
+def to_json(board: dashboard.Dashboard) -> dict[str, object]:
+    """The dashboard model plus `__inputs`, which the SDK does not model, for UI import."""
+    import json
+
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+
+    data = json.loads(json.dumps(board.build(), cls=JSONEncoder))
+    data["__inputs"] = [DATASOURCE_INPUT]
+    return data

@@ -7,6 +7,7 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 from .common import (
     QUOTA_WARNING_RATIO,
     Query,
+    Section,
     bargauge_panel,
     new_dashboard,
     stat_panel,
@@ -14,10 +15,11 @@ from .common import (
     tenant_variable,
     timeseries,
 )
+from .config import CONFIG
 
 UID = "maestro-tenant-management"
 FILENAME = "tenant-management.json"
-TENANT = 'tenant_id=~"$tenant"'
+TENANT = f'{CONFIG.selector}, tenant_id=~"$tenant"'
 
 
 def build() -> Dashboard:
@@ -26,81 +28,103 @@ def build() -> Dashboard:
         "Maestro ML Platform - Tenant Management",
         "Quota utilization, tenant activity and resource consumption.",
         [
-            timeseries(
-                "Quota Usage by Resource Type",
-                "Used / limit per tenant and quota resource; the dashed line is the 80% warning.",
-                "percentunit",
+            Section(
+                "Quotas",
                 [
-                    Query(
-                        f"max by (tenant_id, resource_type) "
-                        f"(maestro_tenant_quota_usage_ratio{{{TENANT}}})",
-                        "{{tenant_id}} {{resource_type}}",
-                    )
-                ],
-                threshold=QUOTA_WARNING_RATIO,
-                max_value=1,
-                width=12,
-            ),
-            stat_panel(
-                "Active Users (total)",
-                "Users seen in the last 15 minutes, summed over the selected tenants.",
-                "short",
-                Query(f"sum(max by (tenant_id) (maestro_tenant_active_users{{{TENANT}}}))"),
-                width=6,
-                height=8,
-            ),
-            stat_panel(
-                "Total Tenants",
-                "Number of selected tenants known to the platform.",
-                "short",
-                Query(f"count(max by (tenant_id) (maestro_tenant_quota_usage_ratio{{{TENANT}}}))"),
-                width=6,
-                height=8,
-            ),
-            timeseries(
-                "Active Users by Tenant",
-                "Users seen in the last 15 minutes, per tenant.",
-                "short",
-                [
-                    Query(
-                        f"max by (tenant_id) (maestro_tenant_active_users{{{TENANT}}})",
-                        "{{tenant_id}}",
-                    )
+                    timeseries(
+                        "Quota Usage by Resource Type",
+                        "Used / limit per tenant and quota resource; the dashed line is the 80% "
+                        "warning. "
+                        "Above 100% means a limit was lowered below use.",
+                        "percentunit",
+                        [
+                            Query(
+                                f"max by (tenant_id, resource_type) "
+                                f"(maestro_tenant_quota_usage_ratio{{{TENANT}}})",
+                                "{{tenant_id}} {{resource_type}}",
+                            )
+                        ],
+                        threshold=QUOTA_WARNING_RATIO,
+                        width=24,
+                    ),
                 ],
             ),
-            table_panel(
-                "Tenant Resource Usage Table",
-                "Quota usage ratio per tenant and resource; cells turn red at 80%.",
-                "percentunit",
+            Section(
+                "Activity",
                 [
-                    Query(
-                        f"max by (tenant_id, resource_type) "
-                        f"(maestro_tenant_quota_usage_ratio{{{TENANT}}})",
-                        "Usage",
-                    )
+                    stat_panel(
+                        "Active Users (total)",
+                        "Users seen in the last 15 minutes, summed over the selected tenants.",
+                        "short",
+                        Query(f"sum(max by (tenant_id) (maestro_tenant_active_users{{{TENANT}}}))"),
+                        width=6,
+                        height=8,
+                    ),
+                    stat_panel(
+                        "Total Tenants",
+                        "Number of selected tenants known to the platform.",
+                        "short",
+                        Query(
+                            "count(max by (tenant_id) "
+                            f"(maestro_tenant_quota_usage_ratio{{{TENANT}}}))"
+                        ),
+                        width=6,
+                        height=8,
+                    ),
+                    timeseries(
+                        "Active Users by Tenant",
+                        "Users seen in the last 15 minutes, per tenant.",
+                        "short",
+                        [
+                            Query(
+                                f"max by (tenant_id) (maestro_tenant_active_users{{{TENANT}}})",
+                                "{{tenant_id}}",
+                            )
+                        ],
+                    ),
                 ],
-                threshold=QUOTA_WARNING_RATIO,
-                width=12,
-                height=8,
             ),
-            bargauge_panel(
-                "Models per Tenant",
-                "Registered models per tenant, read from the database.",
-                "short",
-                Query(f"max by (tenant_id) (maestro_ml_models_total{{{TENANT}}})", "{{tenant_id}}"),
-            ),
-            timeseries(
-                "API Requests by Tenant",
-                "Requests per second per tenant, to spot noisy neighbours.",
-                "reqps",
+            Section(
+                "Resources",
                 [
-                    Query(
-                        f"sum by (tenant_id) "
-                        f"(rate(maestro_http_requests_total{{{TENANT}}}[$__rate_interval]))",
-                        "{{tenant_id}}",
-                    )
+                    table_panel(
+                        "Tenant Resource Usage Table",
+                        "Quota usage ratio per tenant and resource; cells turn red at 80%.",
+                        "percentunit",
+                        [
+                            Query(
+                                f"max by (tenant_id, resource_type) "
+                                f"(maestro_tenant_quota_usage_ratio{{{TENANT}}})",
+                                "Usage",
+                            )
+                        ],
+                        threshold=QUOTA_WARNING_RATIO,
+                        width=12,
+                        height=8,
+                    ),
+                    bargauge_panel(
+                        "Models per Tenant",
+                        "Registered models per tenant, read from the database.",
+                        "short",
+                        Query(
+                            f"max by (tenant_id) (maestro_ml_models_total{{{TENANT}}})",
+                            "{{tenant_id}}",
+                        ),
+                    ),
+                    timeseries(
+                        "API Requests by Tenant",
+                        "Requests per second per tenant, to spot noisy neighbours.",
+                        "reqps",
+                        [
+                            Query(
+                                f"sum by (tenant_id) "
+                                f"(rate(maestro_http_requests_total{{{TENANT}}}[$__rate_interval]))",
+                                "{{tenant_id}}",
+                            )
+                        ],
+                        width=24,
+                    ),
                 ],
-                width=24,
             ),
         ],
     ).with_variable(tenant_variable())

@@ -6,6 +6,7 @@ has a series, both seed recording rules have series, the quota alert is pending 
 `maestro monitoring check` exits 0. With the API stopped it reports the target down and exits 1.
 """
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from maestro.monitoring.check import CheckReport, Status, run_checks
-from maestro.monitoring.contract import METRICS
+from maestro.monitoring.contract import METRICS, sparse_series_names
 from maestro.monitoring.dashboards import Intervals, load_panel_queries
 from tests.monitoring.support import RULES_DIR, wait_for
 from tests.support.processes import MAESTRO, maestro_env, maestro_serve
@@ -38,6 +39,17 @@ def quota_alert_active(prometheus_url: str) -> bool:
         and a["state"] in ("pending", "firing")
         for a in alerts
     )
+
+
+RECORDED_RATIO = "tenant_resource:maestro_tenant_quota_usage_ratio:max"
+
+
+def quota_ratios(prometheus_url: str, series: str) -> list[tuple[str, str, str]]:
+    """(tenant, resource, value) above 0.5 now: what the quota alert would see, for its message."""
+    return [
+        (r["metric"]["tenant_id"], r["metric"]["resource_type"], r["value"][1])
+        for r in query(prometheus_url, f"{series} > 0.5")
+    ]
 
 
 def healthy_report(prometheus_url: str, timeout: float) -> CheckReport:
@@ -110,7 +122,14 @@ def test_every_panel_shows_real_data_from_real_traffic(tmp_path: Path, prometheu
         report = healthy_report(prometheus.url, timeout=60)
         panels = report.of("panel")
         assert len(panels) == len(load_panel_queries())
-        assert all(f.status is Status.OK for f in panels)
+        # Only the model-health panels may lack data: their metrics (METRICS-MODEL-HEALTH
+        # contract, `MetricSpec.sparse`) exist once a deployed model has a drift run or feedback,
+        # which the demo does not guarantee. Any such absence is a warning, and only for those.
+        sparse = sparse_series_names()
+        for finding in panels:
+            if finding.status is not Status.OK:
+                assert finding.status is Status.WARNING, finding
+                assert set(re.findall(r"maestro_[a-z0-9_]+", finding.detail)) <= sparse, finding
         assert len(report.of("metric")) == len(METRICS)
         for rule in ("maestro:http_request_rate:5m", "maestro:http_request_latency_p95:5m"):
             wait_for(
@@ -118,11 +137,16 @@ def test_every_panel_shows_real_data_from_real_traffic(tmp_path: Path, prometheu
                 timeout=60,
                 what=f"recording rule {rule}",
             )
-        wait_for(
-            lambda: quota_alert_active(prometheus.url),
-            timeout=30,
-            what="MaestroTenantQuotaWarning pending or firing",
-        )
+        try:
+            wait_for(
+                lambda: quota_alert_active(prometheus.url),
+                timeout=30,
+                what="MaestroTenantQuotaWarning pending or firing",
+            )
+        except pytest.fail.Exception as failed:  # say what the alert saw
+            recorded = quota_ratios(prometheus.url, RECORDED_RATIO)
+            scraped = quota_ratios(prometheus.url, "maestro_tenant_quota_usage_ratio")
+            pytest.fail(f"{failed}; ratios > 0.5 recorded: {recorded}, scraped: {scraped}")
 
         healthy = monitoring_check(prometheus.url, env)
         assert healthy.returncode == 0, healthy.stdout + healthy.stderr

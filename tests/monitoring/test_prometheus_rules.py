@@ -5,25 +5,44 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import promql_parser
 import pytest
 import yaml
 
 from maestro.monitoring.contract import stored_series_names
-from tests.monitoring.support import MONITORING, RULES_DIR, metric_names
+from tests.monitoring.support import MONITORING, REPO_ROOT, RULES_DIR, load_module, metric_names
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 RULE_TESTS = sorted((MONITORING / "prometheus" / "tests").glob("*.yml"))
+# The seed's expressions, scoped by the job selector like every other query.
 SEED_RECORDING_RULES = {
-    "maestro:http_request_rate:5m": "sum by (endpoint) (rate(maestro_http_requests_total[5m]))",
+    "maestro:http_request_rate:5m": (
+        'sum by (endpoint) (rate(maestro_http_requests_total{job="maestro-api"}[5m]))'
+    ),
     "maestro:http_request_latency_p95:5m": (
-        "histogram_quantile(0.95, sum(rate(maestro_http_request_duration_seconds_bucket[5m]))"
-        " by (le, endpoint))"
+        "histogram_quantile(0.95, sum(rate(maestro_http_request_duration_seconds_bucket"
+        '{job="maestro-api"}[5m])) by (le, endpoint))'
     ),
 }
-REQUIRED_ALERTS = {"MaestroTenantQuotaWarning", "MaestroHighErrorRate", "MaestroApiDown"}
+REQUIRED_ALERTS = {
+    "MaestroTenantQuotaWarning",
+    "MaestroTenantQuotaExhausted",
+    "MaestroHighErrorRate",
+    "MaestroHighErrorRatio",
+    "MaestroApiReplicasDown",
+    "MaestroApiDown",
+    "MaestroTrainingFailureRatio",
+    "MaestroDiscoveryFailureRatio",
+    "MaestroJobQueuedTooLong",
+    "MaestroJobMetricsOutboxGrowing",
+    "MaestroModelDrift",
+    "MaestroModelAccuracyDrop",
+}
+RULES_GENERATOR = MONITORING / "generate_rules.py"
 
 
 def promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -50,6 +69,124 @@ def test_promtool_check_config_passes_with_the_rules() -> None:
     result = promtool("check", "config", MONITORING / "prometheus" / "prometheus.yml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 rule files found" in result.stdout
+
+
+def test_committed_rule_files_equal_the_generator_output() -> None:
+    result = subprocess.run([sys.executable, str(RULES_GENERATOR), "--check"], capture_output=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_rules_check_exits_1_when_a_rule_file_differs(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(RULES_GENERATOR), "--output", str(tmp_path)], check=True)
+    (tmp_path / "maestro-alerts.yml").write_text("groups: []\n")
+
+    result = subprocess.run(
+        [sys.executable, str(RULES_GENERATOR), "--check", "--output", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert "maestro-alerts.yml" in result.stdout
+
+
+def test_every_alert_has_summary_description_severity_and_an_existing_runbook(
+    rule_groups: list[dict[str, Any]],
+) -> None:
+    for name, alert in rules(rule_groups, "alert").items():
+        annotations = alert["annotations"]
+        assert annotations.get("summary") and annotations.get("description"), name
+        assert alert["labels"]["severity"] in {"warning", "critical"}, name
+        assert annotations["runbook_url"] == f"docs/runbooks/{name}.md", name
+        runbook = REPO_ROOT / annotations["runbook_url"]
+        assert runbook.is_file(), runbook
+        text = runbook.read_text()
+        assert text.startswith(f"# {name}\n"), runbook
+        for section in ("## What it means", "## How to confirm", "## What to do"):
+            assert section in text, (runbook, section)
+
+
+def test_every_runbook_belongs_to_an_alert(rule_groups: list[dict[str, Any]]) -> None:
+    runbooks = {p.stem for p in (REPO_ROOT / "docs" / "runbooks").glob("*.md")}
+    assert runbooks == set(rules(rule_groups, "alert"))
+
+
+def test_every_series_selector_is_scoped_by_the_job(rule_groups: list[dict[str, Any]]) -> None:
+    recorded = set(rules(rule_groups, "record"))
+    for group in rule_groups:
+        for rule in group["rules"]:
+            unscoped: list[str] = []
+
+            def visit(node: object, unscoped: list[str] = unscoped) -> None:
+                if (
+                    isinstance(node, promql_parser.VectorSelector)
+                    and node.name not in recorded
+                    and 'job="maestro-api"' not in str(node)
+                ):
+                    unscoped.append(str(node))
+
+            promql_parser.walk(promql_parser.parse(rule["expr"]), visit)
+            assert not unscoped, (rule.get("record") or rule["alert"], unscoped)
+
+
+def test_one_config_flows_into_every_rule(tmp_path: Path) -> None:
+    sys.path.insert(0, str(MONITORING))
+    from dashgen.config import Config
+
+    generator = load_module(RULES_GENERATOR)
+    config = Config(
+        job_selector='job="ml-api"',
+        extra_selector='cluster="prod"',
+        quota_warning_ratio=0.7,
+        availability_target=0.995,
+        drift_score=0.3,
+        runbook_url_template="https://git.example.com/maestro/-/blob/main/docs/runbooks/{alert}.md",
+    )
+    texts = generator.render(config)
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    alerts = {
+        rule["alert"]: rule
+        for name in texts
+        for group in yaml.safe_load(texts[name])["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+
+    assert promtool("check", "rules", *sorted(tmp_path.glob("*.yml"))).returncode == 0
+    assert "> 0.7 < 1" in alerts["MaestroTenantQuotaWarning"]["expr"]
+    assert "(14.4 * 0.005)" in alerts["MaestroAvailabilitySLOFastBurn"]["expr"]
+    assert alerts["MaestroModelDrift"]["expr"].endswith("> 0.3")
+    assert alerts["MaestroApiDown"]["annotations"]["runbook_url"].startswith("https://git.")
+    everything = "".join(texts.values())
+    assert 'job="maestro-api"' not in everything
+    assert everything.count('job="ml-api", cluster="prod"') > 40
+
+
+def test_latency_slo_excludes_exactly_the_transfer_routes() -> None:
+    """Routes that take an UploadFile or stream their response are transfers (issue: SLO scope)."""
+    from fastapi.responses import StreamingResponse
+    from fastapi.routing import APIRoute
+    from starlette.datastructures import UploadFile
+
+    from maestro.api.app import ROUTERS
+
+    sys.path.insert(0, str(MONITORING))
+    from dashgen.config import CONFIG
+
+    transfers = set()
+    for prefix, router in ROUTERS:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            uploads = any(
+                isinstance(p.field_info.annotation, type)
+                and issubclass(p.field_info.annotation, UploadFile)
+                for p in route.dependant.body_params
+            )
+            if uploads or route.response_class is StreamingResponse:
+                transfers |= {(method, prefix + route.path) for method in route.methods}
+    assert transfers == set(CONFIG.latency_slo_excluded)
 
 
 def test_prometheus_config_scrapes_maestro_api_every_15s() -> None:

@@ -8,6 +8,7 @@ outcome is a `Finding`, so the CLI, an end-to-end test or a readiness script rea
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from maestro.monitoring.contract import METRICS, SCRAPE_JOB
+from maestro.monitoring.contract import METRICS, SCRAPE_JOB, sparse_series_names
 from maestro.monitoring.dashboards import (
     DEFAULT_DASHBOARDS_DIR,
     Intervals,
@@ -126,16 +127,14 @@ def _check_metrics(counts: dict[str, int], job: str) -> list[Finding]:
     findings = []
     for metric in METRICS:
         present = [name for name in metric.series_names if counts.get(name)]
-        findings.append(
-            Finding(
-                "metric",
-                metric.name,
-                Status.OK if present else Status.ERROR,
-                f"{sum(counts[name] for name in present)} series"
-                if present
-                else f"not scraped from job {job}: has the operation that records it happened?",
-            )
-        )
+        if present:
+            status, detail = Status.OK, f"{sum(counts[name] for name in present)} series"
+        elif metric.sparse:
+            status, detail = Status.WARNING, "no series yet: no deployed model has a value"
+        else:
+            status = Status.ERROR
+            detail = f"not scraped from job {job}: has the operation that records it happened?"
+        findings.append(Finding("metric", metric.name, status, detail))
     return findings
 
 
@@ -149,6 +148,12 @@ def _check_cardinality(counts: dict[str, int], threshold: int) -> list[Finding]:
         )
         for name, count in sorted(counts.items(), key=lambda item: -item[1])
     ]
+
+
+def _only_sparse(expr: str) -> bool:
+    """True when every metric the query selects is a sparse one (see `MetricSpec.sparse`)."""
+    names = set(re.findall(r"\b(maestro_[a-z0-9_]+)", expr))
+    return bool(names) and names <= sparse_series_names()
 
 
 def _check_panels(prom: _Prometheus, dashboards_dir: Path, intervals: Intervals) -> list[Finding]:
@@ -166,14 +171,13 @@ def _check_panels(prom: _Prometheus, dashboards_dir: Path, intervals: Intervals)
         except _PrometheusError as exc:
             findings.append(Finding("panel", query.label, Status.ERROR, f"query failed: {exc}"))
             continue
-        findings.append(
-            Finding(
-                "panel",
-                query.label,
-                Status.OK if result else Status.ERROR,
-                f"{len(result)} series" if result else f"no data: {expr}",
-            )
-        )
+        if result:
+            status, detail = Status.OK, f"{len(result)} series"
+        elif _only_sparse(expr):  # model health: empty until a deployed model has a drift run
+            status, detail = Status.WARNING, f"no data yet (model health metrics): {expr}"
+        else:
+            status, detail = Status.ERROR, f"no data: {expr}"
+        findings.append(Finding("panel", query.label, status, detail))
     return findings
 
 

@@ -50,6 +50,30 @@ def render(report: CheckReport, console: Console, *, verbose: bool) -> None:
 
 
 @app.command()
+def prometheus(
+    target: Annotated[str, typer.Option(help="host:port of the local maestro serve")] = (
+        "127.0.0.1:8000"
+    ),
+    listen: Annotated[str, typer.Option(help="Address Prometheus listens on")] = ("127.0.0.1:9090"),
+    workdir: Annotated[
+        Path, typer.Option(help="Configuration and TSDB directory", file_okay=False)
+    ] = Path("maestro-data/prometheus"),
+) -> None:
+    """Run the Debian `prometheus` binary with the shipped rules, scraping a local serve."""
+    from maestro.monitoring.local import PrometheusNotInstalledError, exec_prometheus, prepare
+
+    try:
+        local = prepare(workdir, target, listen=listen)
+    except PrometheusNotInstalledError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console = Console()
+    console.print(f"Prometheus: {local.url} (scraping {target} as job {SCRAPE_JOB})")
+    console.print(f"Then: maestro monitoring check --prometheus {local.url}")
+    exec_prometheus(local)
+
+
+@app.command()
 def check(
     prometheus: Annotated[str, typer.Option(help="Prometheus base URL")] = "http://localhost:9090",
     dashboards: Annotated[

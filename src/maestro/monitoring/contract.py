@@ -19,6 +19,9 @@ class MetricSpec:
     kind: MetricKind
     labels: tuple[str, ...]
     help: str
+    #: A series exists only once something happened that no demo traffic guarantees (a drift
+    #: run of a deployed model): its absence is a warning in `maestro monitoring check`.
+    sparse: bool = False
 
     @property
     def series_names(self) -> tuple[str, ...]:
@@ -33,7 +36,7 @@ METRICS: tuple[MetricSpec, ...] = (
         "maestro_http_requests_total",
         "counter",
         ("method", "endpoint", "status", "tenant_id"),
-        "Finished HTTP requests (all but /metrics)",
+        "Finished HTTP requests (all but /metrics and the probes)",
     ),
     MetricSpec(
         "maestro_http_request_duration_seconds",
@@ -68,9 +71,7 @@ METRICS: tuple[MetricSpec, ...] = (
         ("tenant_id", "operation", "status"),
         "Model operations: create, update, delete, deploy, undeploy, register_version",
     ),
-    MetricSpec(
-        "maestro_ml_model_size_bytes", "histogram", ("tenant_id",), "Registered artifact sizes"
-    ),
+    MetricSpec("maestro_ml_model_size_bytes", "histogram", (), "Registered artifact sizes"),
     MetricSpec(
         "maestro_ml_experiments_total",
         "counter",
@@ -80,7 +81,7 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec(
         "maestro_ml_training_duration_seconds",
         "histogram",
-        ("tenant_id", "algorithm", "status"),
+        ("algorithm", "status"),
         "Finished training job durations",
     ),
     MetricSpec(
@@ -114,13 +115,83 @@ METRICS: tuple[MetricSpec, ...] = (
         "Users seen recently (from the database)",
     ),
     MetricSpec("maestro_build_info", "gauge", ("version",), "Always 1, labelled with the version"),
+    # The job pipeline (issue 9 section 13). Kinds and states are enums: bounded cardinality.
+    MetricSpec(
+        "maestro_jobs",
+        "gauge",
+        ("kind", "state"),
+        "Jobs by kind and state, queued or running (from the database)",
+    ),
+    MetricSpec(
+        "maestro_job_oldest_queued_seconds",
+        "gauge",
+        ("kind",),
+        "Age of the oldest queued job, 0 when none waits (from the database)",
+    ),
+    MetricSpec(
+        "maestro_job_lease_expiries_total",
+        "counter",
+        ("kind",),
+        "Running jobs whose worker lease expired (worker lost)",
+    ),
+    MetricSpec(
+        "maestro_job_retries_total",
+        "counter",
+        ("kind",),
+        "Jobs re-queued for another attempt after a lost attempt",
+    ),
+    MetricSpec(
+        "maestro_job_metrics_outbox_backlog",
+        "gauge",
+        (),
+        "Job metric samples waiting in the outbox (from the database)",
+    ),
+    # Model health of deployed models (issue 12 section 6): exist once a drift run or feedback
+    # window has a value, so sparse.
+    *(
+        MetricSpec(name, "gauge", ("tenant_id", "model_name"), help_text, sparse=True)
+        for name, help_text in (
+            ("maestro_model_drift_score", "Share of features drifted in the latest drift run"),
+            ("maestro_model_drifted_features", "Features drifted in the latest drift run"),
+            ("maestro_model_live_accuracy", "Accuracy over the latest feedback window"),
+            ("maestro_model_training_accuracy", "Accuracy measured at training time"),
+            ("maestro_model_live_error", "Mean absolute error over the latest feedback window"),
+            ("maestro_model_training_error", "Mean absolute error at training time"),
+        )
+    ),
+    MetricSpec(
+        "maestro_model_predictions_total",
+        "counter",
+        ("tenant_id", "model_name"),
+        "Rows predicted by a deployed model",
+        sparse=True,
+    ),
 )
 
 # Read from the database by one collector, so every replica reports the same value:
 # aggregate with `max by (...)`, never `sum`.
 STATE_GAUGES: frozenset[str] = frozenset(
-    {"maestro_ml_models_total", "maestro_tenant_quota_usage_ratio", "maestro_tenant_active_users"}
+    {
+        "maestro_ml_models_total",
+        "maestro_tenant_quota_usage_ratio",
+        "maestro_tenant_active_users",
+        "maestro_jobs",
+        "maestro_job_oldest_queued_seconds",
+        "maestro_job_metrics_outbox_backlog",
+        "maestro_model_drift_score",
+        "maestro_model_drifted_features",
+        "maestro_model_live_accuracy",
+        "maestro_model_training_accuracy",
+        "maestro_model_live_error",
+        "maestro_model_training_error",
+    }
 )
+
+
+def sparse_series_names() -> frozenset[str]:
+    """Series names whose absence is expected until a drift run or feedback exists."""
+    return frozenset(name for metric in METRICS if metric.sparse for name in metric.series_names)
+
 
 SCRAPE_JOB = "maestro-api"
 

@@ -47,10 +47,11 @@ MODEL_OPERATIONS = Counter(
     "Model registry operations.",
     ["tenant_id", "operation", "status"],
 )
+# Histograms carry only the labels a dashboard panel or rule uses: each label value costs one
+# series per bucket. No `tenant_id` on these two (the panels aggregate it away).
 MODEL_SIZE_BYTES = Histogram(
     "maestro_ml_model_size_bytes",
     "Artifact size of each registered model version.",
-    ["tenant_id"],
     buckets=(*(_KIB * 4**i for i in range(12)), 10 * _KIB**3),  # 1 KiB ... 4 GiB, 10 GiB
 )
 EXPERIMENTS = Counter(
@@ -61,7 +62,7 @@ EXPERIMENTS = Counter(
 TRAINING_DURATION = Histogram(
     "maestro_ml_training_duration_seconds",
     "Wall time of finished training jobs.",
-    ["tenant_id", "algorithm", "status"],
+    ["algorithm", "status"],
     buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400),
 )
 FEATURE_DISCOVERY_OPERATIONS = Counter(
@@ -80,6 +81,38 @@ MODEL_CARD_GENERATIONS = Counter(
     "Model cards rendered.",
     ["tenant_id", "format", "status"],
 )
+# Crash recovery: what the orphan sweep (maestro.services.orphans) gave back. kind is one of
+# object, partial, scratch; status one of success, failure.
+ORPHANS_RECLAIMED = Counter(
+    "maestro_storage_orphans_reclaimed_total",
+    "Leftovers of crashed writes removed by the orphan sweep, by kind.",
+    ["kind"],
+)
+ORPHAN_BYTES_RECLAIMED = Counter(
+    "maestro_storage_orphan_bytes_reclaimed_total",
+    "Bytes held by the leftovers the orphan sweep removed, by kind.",
+    ["kind"],
+)
+STORAGE_SWEEPS = Counter(
+    "maestro_storage_sweeps_total",
+    "Orphan sweeps run, by outcome.",
+    ["status"],
+)
+JOB_LEASE_EXPIRIES = Counter(
+    "maestro_job_lease_expiries_total",
+    "Running jobs whose worker lease expired (worker lost), counted through the job outbox.",
+    ["kind"],
+)
+JOB_RETRIES = Counter(
+    "maestro_job_retries_total",
+    "Jobs re-queued for another attempt after a lost attempt, counted through the job outbox.",
+    ["kind"],
+)
+MODEL_PREDICTIONS = Counter(
+    "maestro_model_predictions_total",
+    "Rows predicted by a deployed model (model names are bounded by the deployments quota).",
+    ["tenant_id", "model_name"],
+)
 BUILD_INFO = Gauge(
     "maestro_build_info",
     "Always 1; the version label says which Maestro is running.",
@@ -91,9 +124,26 @@ BUILD_INFO = Gauge(
 MODELS_TOTAL = "maestro_ml_models_total"
 TENANT_QUOTA_USAGE_RATIO = "maestro_tenant_quota_usage_ratio"
 TENANT_ACTIVE_USERS = "maestro_tenant_active_users"
+JOBS = "maestro_jobs"
+JOB_OLDEST_QUEUED_SECONDS = "maestro_job_oldest_queued_seconds"
+JOB_METRICS_OUTBOX_BACKLOG = "maestro_job_metrics_outbox_backlog"
+# Model health gauges, read from the database by `observability.model_health`.
+MODEL_DRIFT_SCORE = "maestro_model_drift_score"
+MODEL_DRIFTED_FEATURES = "maestro_model_drifted_features"
+MODEL_LIVE_ACCURACY = "maestro_model_live_accuracy"
+MODEL_TRAINING_ACCURACY = "maestro_model_training_accuracy"
+MODEL_LIVE_ERROR = "maestro_model_live_error"
+MODEL_TRAINING_ERROR = "maestro_model_training_error"
 
 ANONYMOUS_TENANT = "anonymous"
 
 
 def mark_build_info() -> None:
     BUILD_INFO.labels(version=__version__).set(1)
+
+
+def init_job_counters(kinds: list[str]) -> None:
+    """Expose 0 for every job kind, so rates and panels read 0 before the first lease expiry."""
+    for kind in kinds:
+        JOB_LEASE_EXPIRIES.labels(kind=kind)
+        JOB_RETRIES.labels(kind=kind)

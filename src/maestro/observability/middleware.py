@@ -16,7 +16,9 @@ from maestro.errors import code_for_status
 from maestro.observability import metrics
 
 UNMATCHED_ENDPOINT = "unmatched"
-EXCLUDED_PATHS = frozenset({"/metrics"})
+# Scrapes and probes are machine traffic at a fixed rate: counting them would inflate request
+# rates and pull latency percentiles down, so they are left out of every HTTP metric.
+EXCLUDED_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 TENANT_KEY = "maestro.tenant"
 ERROR_CODE_KEY = "maestro.error_code"

@@ -45,6 +45,8 @@ OUTBOX_METRICS: dict[str, Any] = {
     "maestro_ml_model_size_bytes": metrics.MODEL_SIZE_BYTES,
     "maestro_feature_discovery_operations_total": metrics.FEATURE_DISCOVERY_OPERATIONS,
     "maestro_feature_discovery_duration_seconds": metrics.FEATURE_DISCOVERY_DURATION,
+    "maestro_job_lease_expiries_total": metrics.JOB_LEASE_EXPIRIES,
+    "maestro_job_retries_total": metrics.JOB_RETRIES,
 }
 TERMINAL = ("succeeded", "failed", "cancelled")
 _BATCH = 500
@@ -54,9 +56,14 @@ OBSERVATION_WINDOW = timedelta(days=1)
 
 
 def apply_sample(metric: str, labels: dict[str, str], value: float) -> None:
-    """Record one sample on this process's registry."""
+    """Record one sample on this process's registry.
+
+    Only the labels the metric has are used: rows written before a label was dropped (the
+    `tenant_id` of `maestro_ml_model_size_bytes`) still apply after an upgrade.
+    """
     family = OUTBOX_METRICS[metric]
-    child = family.labels(**labels)
+    names = family._labelnames
+    child = family.labels(**{name: labels[name] for name in names}) if names else family
     if metric.endswith("_total"):
         child.inc(value)
     else:
@@ -110,6 +117,25 @@ class JobMetrics:
                 )
         except Exception:  # a metric must never fail the job it describes
             logger.exception("job %s: could not record %s", self.job_id, metric)
+
+
+def record_lost_attempt(session: Session, job: Job, *, retried: bool) -> None:
+    """A running job's lease expired: count it (and its retry) in the recovering transaction,
+    so the samples exist exactly when the recovery commits, whichever process recovered it."""
+    labels = {"kind": job.kind}
+    samples = [("maestro_job_lease_expiries_total", labels)]
+    if retried:
+        samples.append(("maestro_job_retries_total", labels))
+    for metric, sample_labels in samples:
+        session.add(
+            JobMetricEvent(
+                tenant_id=job.tenant_id,
+                job_id=job.id,
+                metric=metric,
+                labels=sample_labels,
+                value=1.0,
+            )
+        )
 
 
 @dataclass(frozen=True)
