@@ -1,0 +1,1 @@
+"""HTTP routers of the MLflow API: thin, MLflow-shaped, each call one service method."""
