@@ -27,10 +27,11 @@ def _wait(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"{url}: server exited with {process.returncode}")
         try:
-            httpx.get(url, timeout=1)
-            return
+            if httpx.get(url, timeout=1).is_success:  # MLServer answers 400 until its model loads
+                return
         except httpx.TransportError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     raise TimeoutError(url)
 
 
@@ -52,13 +53,17 @@ def _process(command: list[str], env: dict[str, str], ready_url: str, log: Path)
 
 
 @contextmanager
-def maestro_server(workdir: Path, *, workers: int = 1) -> Iterator[str]:
+def maestro_server(
+    workdir: Path, *, workers: int = 1, settings: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`settings`: extra MAESTRO_* environment variables for this server."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAESTRO_")}
     env |= {
         "MAESTRO_DATA_DIR": str(workdir / "maestro"),
         "MAESTRO_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
         "MAESTRO_LOG_LEVEL": "WARNING",
+        **(settings or {}),
     }
     command = [sys.executable, "-m", "maestro.cli", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]

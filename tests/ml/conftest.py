@@ -53,3 +53,44 @@ def dataset() -> pl.DataFrame:
 def clean_dataset(dataset: pl.DataFrame) -> pl.DataFrame:
     """The dataset without its leaky and identifier columns, as a careful user would train."""
     return dataset.drop("outcome_code", "customer_id")
+
+
+def make_wide_dataset(rows: int = 40_000, seed: int = 11) -> pl.DataFrame:
+    """The feature-discovery benchmark's column mix at test size: numeric, skewed, 40 % missing,
+    integer, categorical from 3 to 5,000 levels, boolean, datetime, a sorted integer and a string
+    identifier, a constant, a near-duplicate, and `leak` (the target spelled out); the binary
+    `target` depends on `num_1`, `skewed_0` and `int_0`."""
+    rng = np.random.default_rng(seed)
+    cols: dict[str, object] = {"row_id": np.arange(rows)}
+    for i in range(6):
+        cols[f"num_{i}"] = rng.normal(i, 1 + i % 3, rows)
+    for i in range(3):
+        cols[f"skewed_{i}"] = rng.lognormal(3, 1, rows)
+    for i in range(2):
+        values = pl.Series(rng.normal(size=rows))
+        cols[f"sparse_{i}"] = values.set(pl.Series(rng.random(rows) < 0.4), None)
+    for i in range(2):
+        cols[f"int_{i}"] = rng.integers(0, 100 * (i + 1), rows)
+    for i, levels in enumerate((3, 12, 50, 1_000, 5_000)):
+        cols[f"cat_{i}"] = pl.Series(rng.integers(0, levels, rows)).cast(pl.String)
+    cols["cat_sparse"] = pl.Series(rng.choice(["a", "b", "c"], rows)).set(
+        pl.Series(rng.random(rows) < 0.2), None
+    )
+    for i in range(2):
+        cols[f"flag_{i}"] = rng.random(rows) < 0.3 + 0.2 * i
+    base = int(datetime(2020, 1, 1).timestamp())
+    cols["ts_0"] = pl.from_epoch(pl.Series(base + rng.integers(0, 4 * 365 * 86400, rows)))
+    cols["day"] = pl.Series(rng.integers(0, 1_000, rows)).cast(pl.Date)
+    cols["constant"] = np.ones(rows)
+    cols["near_dup"] = cols["num_0"] + rng.normal(0, 0.01, rows)
+    cols["customer_ref"] = pl.Series(rng.permutation(rows)).cast(pl.String).str.pad_start(9, "X")
+    logit = 0.8 * cols["num_1"] - 0.5 * np.log(cols["skewed_0"]) + (cols["int_0"] > 50)
+    target = rng.random(rows) < 1 / (1 + np.exp(-(logit - logit.mean())))
+    cols["leak"] = np.where(target, "closed", "open")
+    cols["target"] = target
+    return pl.DataFrame(cols)
+
+
+@pytest.fixture(scope="session")
+def wide_dataset() -> pl.DataFrame:
+    return make_wide_dataset()

@@ -8,8 +8,10 @@ import functools
 import io
 import random
 import threading
+import time
 from collections.abc import Callable
 
+from maestro.client import QuotaExceededError
 from maestro.demo.provisioning import DemoTenant
 
 Action = Callable[[DemoTenant, random.Random], None]
@@ -66,12 +68,12 @@ def browse(tenant: DemoTenant, rng: random.Random) -> None:
 
 def register_model(tenant: DemoTenant, rng: random.Random) -> None:
     """Create a model, upload a skops version, alias it and deploy it (capped per tenant)."""
-    limit = tenant.plan.quotas.get("models") or 10
     with _lock:
         models = _models(tenant)
-        full = len(models) >= min(limit, 12)
-        name = f"churn-{len(models) + 1}"
-        if not full:
+        full = len(models) >= _model_cap(tenant)
+        if not full:  # a counter, not len(models): a deleted model's name is never reused
+            tenant.state["created"] = tenant.state.get("created", 0) + 1
+            name = f"churn-{tenant.state['created']}"
             models.append(name)
     if full:  # outside the lock: new_version takes it too
         return new_version(tenant, rng)
@@ -84,8 +86,28 @@ def register_model(tenant: DemoTenant, rng: random.Random) -> None:
     )
     tenant.owner.set_alias(name, "production", version["version"])
     tenant.owner.deploy(name, "production")
+    _mark_deployed(tenant, name)
+
+
+def _mark_deployed(tenant: DemoTenant, name: str) -> None:
+    """Track a deployment, unless another worker retired the model meanwhile: a model is in
+    `deployed` only while it is in `models`, so retiring can always remove it from both."""
     with _lock:
-        _deployed(tenant).append(name)
+        if name in _models(tenant) and name not in _deployed(tenant):
+            _deployed(tenant).append(name)
+
+
+def fill_quota(tenant: DemoTenant, rng: random.Random) -> None:
+    """Bring the near-quota tenant to its model count (above the 80% warning) right away, so the
+    quota panels and alert show it however little traffic a loaded machine manages."""
+    target = min(tenant.plan.models_kept or 0, _model_cap(tenant))
+    while len(_models(tenant)) < target:
+        register_model(tenant, rng)
+
+
+def _model_cap(tenant: DemoTenant) -> int:
+    """Models the demo keeps at most: one quota slot stays free (no quota_exceeded), max 12."""
+    return min((tenant.plan.quotas.get("models") or 10) - 1, 12)
 
 
 def new_version(tenant: DemoTenant, rng: random.Random) -> None:
@@ -96,9 +118,7 @@ def new_version(tenant: DemoTenant, rng: random.Random) -> None:
     version = tenant.owner.upload_version(name, model_artifact(rng.choice((5, 10, 25))))
     tenant.owner.set_alias(name, "staging", version["version"])
     tenant.owner.deploy(name, version["version"])
-    with _lock:
-        if name not in _deployed(tenant):
-            _deployed(tenant).append(name)
+    _mark_deployed(tenant, name)
 
 
 def predict(tenant: DemoTenant, rng: random.Random) -> None:
@@ -121,7 +141,7 @@ def retire_model(tenant: DemoTenant, rng: random.Random) -> None:
         if len(deployed) < 3:
             return
         name = deployed.pop(rng.randrange(len(deployed)))
-        delete = tenant.plan.slug == "acme" and rng.random() < 0.5
+        delete = tenant.plan.deletes_models and rng.random() < 0.5
         if delete:
             _models(tenant).remove(name)
     tenant.owner.undeploy(name)
@@ -172,8 +192,11 @@ def mistakes(tenant: DemoTenant, rng: random.Random) -> None:
 
 
 def hammer(tenant: DemoTenant, rng: random.Random) -> None:
-    """A burst beyond the tenant's budget: the tight tenant gets 429s, the others shrug."""
-    for _ in range(15):
+    """A burst beyond the tenant's budget: the tight tenant gets 429s, the others shrug.
+
+    40 calls exceed a burst of 10 refilled at 2/s unless each call takes over 0.75 s, so even
+    a loaded machine produces the 429s the dashboards show."""
+    for _ in range(40):
         tenant.owner.me()
 
 
@@ -202,12 +225,14 @@ def train_model(tenant: DemoTenant, rng: random.Random) -> None:
         hyperparameters=params,
         feature_columns=["age", "income", "segment", "signup_day"],
         evaluation_slices=["segment"],
-        register_as="churn-trained",
+        # The near-quota tenant trains into one of its own models: a new model would take it
+        # from the warning band to 100% of its quota.
+        register_as="churn-1" if tenant.plan.models_kept else "churn-trained",
     )
     if rng.random() < 0.1:
         tenant.owner.cancel_training_job(job["id"])
     try:
-        done = tenant.owner.wait_for_training_job(job["id"], timeout=30, poll_interval=1.0)
+        done = tenant.owner.wait_for_training_job(job["id"], timeout=60, poll_interval=1.0)
     except TimeoutError:
         tenant.owner.cancel_training_job(job["id"])
         return
@@ -224,11 +249,24 @@ def discover_features(tenant: DemoTenant, rng: random.Random) -> None:
         return
 
 
+def _trained_versions(tenant: DemoTenant, rng: random.Random) -> list[tuple[str, int]]:
+    """The tenant's trained versions, training one first if there is none yet. When other
+    workers' jobs hold the tenant's training slots, wait for theirs instead (bounded)."""
+    if not tenant.state.get("trained"):
+        try:
+            train_model(tenant, rng)
+        except QuotaExceededError:
+            deadline = time.monotonic() + 60
+            while not tenant.state.get("trained") and time.monotonic() < deadline:
+                time.sleep(0.5)
+    return list(tenant.state.get("trained", []))
+
+
 def model_cards(tenant: DemoTenant, rng: random.Random) -> None:
     """Render a trained version's card in every format; now and then document it first."""
-    trained = list(tenant.state.get("trained", []))
+    trained = _trained_versions(tenant, rng)
     if not trained:
-        return train_model(tenant, rng)
+        return
     name, version = rng.choice(trained)
     if rng.random() < 0.3:
         tenant.owner.put_card(
@@ -241,9 +279,17 @@ def model_cards(tenant: DemoTenant, rng: random.Random) -> None:
         tenant.owner.get_card(name, version, card_format)
 
 
+def model_health(tenant: DemoTenant, rng: random.Random) -> None:
+    """Predictions, labels and drift runs for a trained, deployed model (`demo.model_health`)."""
+    from maestro.demo import model_health as health
+
+    health.model_health(tenant, rng)
+
+
 ACTIONS: dict[str, tuple[Action, int]] = {
     "browse": (browse, 20),
     "register_model": (register_model, 6),
+    "fill_quota": (fill_quota, 0),  # first pass only
     "new_version": (new_version, 4),
     "predict": (predict, 20),
     "update_model": (update_model, 4),
@@ -255,4 +301,5 @@ ACTIONS: dict[str, tuple[Action, int]] = {
     "train_model": (train_model, 2),
     "discover_features": (discover_features, 2),
     "model_cards": (model_cards, 3),
+    "model_health": (model_health, 2),
 }

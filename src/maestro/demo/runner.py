@@ -48,7 +48,12 @@ def run_action(
     name: str, action: Action, tenant: DemoTenant, rng: random.Random, tally: Tally
 ) -> None:
     try:
-        action(tenant, rng)
+        try:
+            action(tenant, rng)
+        except httpx.TransportError:
+            # A keep-alive connection the server closed while this user was idle (an action can
+            # wait a minute for a training job) resets on reuse: retry once, as a client would.
+            action(tenant, rng)
     except RateLimitedError:
         tally.record(name, "429")
     except ServerError as exc:
@@ -82,13 +87,15 @@ def run_demo(
     action_weights = [actions[name][1] for name in names]
     tenant_weights = [t.plan.weight for t in tenants]
 
+    # Every tenant does every kind of thing once, shared out between the workers and finished
+    # even past the deadline (on a loaded machine too, every metric gets recorded); then traffic
+    # is weighted until the deadline.
+    first_pass = [(tenant, name) for tenant in tenants for name in names]
+
     def worker(index: int) -> None:
         rng = random.Random(None if seed is None else seed + index)
-        # Every tenant does every kind of thing at least once, then traffic is weighted.
-        for tenant in tenants:
-            for name in names:
-                if time.monotonic() < deadline:
-                    run_action(name, actions[name][0], tenant, rng, tally)
+        for tenant, name in first_pass[index::workers]:
+            run_action(name, actions[name][0], tenant, rng, tally)
         while time.monotonic() < deadline:
             tenant = rng.choices(tenants, tenant_weights)[0]
             name = rng.choices(names, action_weights)[0]

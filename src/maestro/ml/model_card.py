@@ -17,6 +17,7 @@ Keys read (all optional unless marked):
   a string or a list of strings.
 """
 
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -160,8 +161,10 @@ def build_card(
     dataset = dataset or {}
     discovery = discovery or {}
     meta = version.get("metadata") or {}
-    metrics = training.get("metrics") or meta.get("metrics") or {}
-    task = training.get("task") or meta.get("task")
+    if not isinstance(meta, dict):
+        meta = {}
+    metrics = training.get("metrics") or _of_type(meta, "metrics", dict) or {}
+    task = training.get("task") or _of_type(meta, "task", str)
     slices = list(
         dict.fromkeys(
             [*(training.get("evaluation_slices") or [])]
@@ -175,10 +178,12 @@ def build_card(
         description=_text(human.get("description")) or str(model.get("description") or ""),
         owners=_list(human.get("owners")),
         created_at=_str_or_none(version.get("created_at")),
-        algorithm=training.get("algorithm") or meta.get("algorithm"),
+        algorithm=training.get("algorithm") or _of_type(meta, "algorithm", str),
         task=task,
         framework=str(meta.get("framework") or ("scikit-learn " + _sklearn_version())),
-        hyperparameters=training.get("hyperparameters") or meta.get("hyperparameters") or {},
+        hyperparameters=training.get("hyperparameters")
+        or _of_type(meta, "hyperparameters", dict)
+        or {},
         license=_text(human.get("license")) or None,
         tags=[str(t) for t in model.get("tags") or []],
         references=_list(human.get("references")),
@@ -214,8 +219,8 @@ def build_card(
             rows=training.get("train_rows") or dataset.get("rows"),
             description=_list(human.get("training_data")),
             preprocessing=_preprocessing(training),
-            features=list(training.get("features") or meta.get("features") or []),
-            target=training.get("target") or meta.get("target"),
+            features=list(training.get("features") or _list(_of_type(meta, "features", list))),
+            target=training.get("target") or _of_type(meta, "target", str),
         ),
         quantitative_analyses=QuantitativeAnalyses(
             overall=dict(metrics),
@@ -263,7 +268,9 @@ def render(card: ModelCard, fmt: CardFormat) -> str:
 
 def render_markdown(card: ModelCard) -> str:
     """Markdown with Hugging Face YAML front matter (`model-index` carries the metrics)."""
-    front = yaml.safe_dump(_front_matter(card), sort_keys=False, allow_unicode=True)
+    front = yaml.safe_dump(
+        _neutralize_tree(_front_matter(card)), sort_keys=False, allow_unicode=True
+    )
     body = _env(html=False).get_template("model_card.md").render(**_context(card))
     return f"---\n{front}---\n\n{body}"
 
@@ -388,10 +395,27 @@ def _env(html: bool) -> Environment:
     )
 
 
+# A link scheme that runs code or smuggles a document when a renderer follows it.
+_UNSAFE_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data)(\s*):")
+
+
 def _neutralize_html(value: Any) -> Any:
+    """User text as inert Markdown: HTML shown, not run; no link can be formed, and a
+    `javascript:` (or `vbscript:`, `data:`) scheme loses its colon to an entity."""
     if isinstance(value, str):
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        value = value.replace("[", "\\[").replace("]", "\\]")
+        return _UNSAFE_SCHEME.sub(r"\1\2&#58;", value)
     return value
+
+
+def _neutralize_tree(value: Any) -> Any:
+    """`_neutralize_html` on every string of the front matter (keys included)."""
+    if isinstance(value, dict):
+        return {_neutralize_html(k): _neutralize_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_neutralize_tree(v) for v in value]
+    return _neutralize_html(value)
 
 
 def _automatic_caveats(training: dict[str, Any], discovery: dict[str, Any]) -> list[str]:
@@ -438,6 +462,13 @@ def _has_content(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_content(v) for v in value)
     return value not in (None, "", 0)
+
+
+def _of_type(meta: dict[str, Any], key: str, kind: type) -> Any:
+    """A fallback from user metadata, only when it has the shape the card needs: a version
+    uploaded with `{"features": 5}` or `{"task": 123}` renders a card without them."""
+    value = meta.get(key)
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
 
 
 def _list(value: Any) -> list[str]:

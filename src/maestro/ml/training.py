@@ -15,6 +15,7 @@ import polars as pl
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
+from maestro.ml.artifact_size import check_forecast, check_size
 from maestro.ml.catalog import get_algorithm
 from maestro.ml.errors import (
     MissingTargetError,
@@ -86,6 +87,7 @@ def train(
     evaluation_slices: Sequence[str] = (),
     on_progress: ProgressCallback | None = None,
     cancel_check: CancelCheck | None = None,
+    max_artifact_bytes: int | None = None,
 ) -> TrainingResult:
     """Train `algorithm` to predict `target` from `features` (default: every other column).
 
@@ -160,6 +162,7 @@ def train(
         [("preprocess", build_preprocessor(prepared_kinds(schema))), ("model", estimator)]
     )
     try:
+        check_forecast(model, x[train_idx], y[train_idx], max_artifact_bytes)
         model.fit(x[train_idx], y[train_idx])
     except ValueError as exc:
         raise TrainingError(f"fitting {algorithm} failed: {exc}") from exc
@@ -186,6 +189,7 @@ def train(
 
     stage("serialize", 95.0)
     artifact = dump_model(model)
+    check_size(artifact, max_artifact_bytes)
     result = TrainingResult(
         artifact=artifact,
         task=resolved,

@@ -13,6 +13,7 @@ HIGH_CARDINALITY = 50
 MANY_MISSING_RATIO = 0.3
 SKEWNESS = 2.0
 HIGH_CORRELATION = 0.95
+_BLOCK_ROWS = 16_384
 
 
 def column_alerts(profiles: list[ColumnProfile]) -> list[Alert]:
@@ -80,12 +81,9 @@ def correlation_alerts(sample: pl.DataFrame, profiles: list[ColumnProfile]) -> l
     ]
     if len(names) < 2 or sample.height < 3:
         return []
-    matrix = np.column_stack([as_float(sample[n]) for n in names])
-    means = np.nanmean(matrix, axis=0)
-    matrix = np.where(np.isnan(matrix), means, matrix)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        corr = np.corrcoef(matrix, rowvar=False)
+        corr = _correlation_matrix(sample, names)
     upper = np.triu(np.abs(np.nan_to_num(corr)) >= HIGH_CORRELATION, k=1)
     return [
         Alert(
@@ -96,6 +94,32 @@ def correlation_alerts(sample: pl.DataFrame, profiles: list[ColumnProfile]) -> l
         )
         for i, j in zip(*np.nonzero(upper), strict=True)
     ]
+
+
+def _correlation_matrix(sample: pl.DataFrame, names: list[str]) -> np.ndarray:
+    """`np.corrcoef` of the mean-imputed columns, with the arithmetic of NumPy's `cov` and
+    `corrcoef`, but the centered cross-products summed over blocks of `_BLOCK_ROWS` rows:
+    stacking every column (then imputed and centered copies) held three 60 MB matrices at
+    200,000 rows x 40 columns while the full frame is still loaded."""
+    fill, means = np.empty(len(names)), np.empty(len(names))
+    for i, name in enumerate(names):
+        values = as_float(sample[name])
+        fill[i] = np.nanmean(values)
+        means[i] = np.where(np.isnan(values), fill[i], values).mean()
+    cross = np.zeros((len(names), len(names)))
+    block = np.empty((len(names), min(_BLOCK_ROWS, sample.height)))
+    for start in range(0, sample.height, _BLOCK_ROWS):
+        rows = block[:, : min(_BLOCK_ROWS, sample.height - start)]
+        for i, name in enumerate(names):
+            rows[i] = as_float(sample[name].slice(start, rows.shape[1]))
+            rows[i][np.isnan(rows[i])] = fill[i]
+            rows[i] -= means[i]
+        cross += rows @ rows.T
+    cross /= sample.height - 1
+    stddev = np.sqrt(np.diag(cross))
+    cross /= stddev[:, None]
+    cross /= stddev[None, :]
+    return np.clip(cross, -1, 1, out=cross)
 
 
 def duplicate_rows(df: pl.DataFrame) -> int:

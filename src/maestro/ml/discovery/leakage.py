@@ -10,12 +10,12 @@ import polars as pl
 from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold
 
-from maestro.ml.discovery.encoding import TargetView, codes, contingency
+from maestro.ml.discovery.encoding import FINE_BINS, EncodedSample, TargetView, contingency
 from maestro.ml.discovery.report import ColumnProfile, FeatureRelevance, LeakageSuspect
 
 LEAKAGE_SCORE = 0.98
 LEAKAGE_CORRELATION = 0.98
-LEAKAGE_BINS = 128
+LEAKAGE_BINS = FINE_BINS
 FOLDS = 3
 MIN_ROWS = 20
 
@@ -26,8 +26,10 @@ def leakage_suspects(
     target: TargetView,
     relevance: list[FeatureRelevance],
     seed: int = 0,
+    encoded: EncodedSample | None = None,
 ) -> list[LeakageSuspect]:
     """Suspects sorted by score, highest first."""
+    encoded = encoded or EncodedSample(sample)
     if sample.height < MIN_ROWS or target.classes < 2:
         return []
     correlations = {r.feature: r.correlation for r in relevance}
@@ -37,7 +39,7 @@ def leakage_suspects(
     for profile in profiles:
         if profile.distinct_count <= 1:
             continue
-        score = _lookup_cv_score(codes(sample[profile.name], profile, LEAKAGE_BINS), target, folds)
+        score = _lookup_cv_score(encoded.codes(profile, LEAKAGE_BINS), target, folds)
         correlation = correlations.get(profile.name)
         if score >= LEAKAGE_SCORE:
             suspects.append(

@@ -1,7 +1,8 @@
 """Stage `profile`: per-column semantic type, completeness, cardinality and statistics.
 
-Counts, distinct values, moments and ranges are exact, from batched polars `select`s over
-the full frame (linear cost). Quantiles (a selection per quantile) and the top values of
+Counts, distinct values, moments and ranges are exact, over the full frame (linear cost):
+moments in one batched polars `select`, distinct values and top values in one counting pass
+per column (`counting`). Quantiles (a selection per quantile) and the top values of
 high-cardinality columns come from the uniform sample, which is where the full-frame cost
 was; `statistics["from_sample"]` lists what was estimated that way.
 """
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from maestro.ml.discovery.counting import EXACT_TOP_VALUES_MAX_DISTINCT, count_columns, top_values
 from maestro.ml.discovery.report import ColumnProfile, SemanticType
 
 #: A non-float column whose values are (almost) all distinct is an identifier.
@@ -22,9 +24,6 @@ TEXT_MEAN_LENGTH = 40
 TEXT_MEAN_WORDS = 4
 DATETIME_PROBE_ROWS = 500
 DATETIME_PARSE_RATIO = 0.95
-TOP_VALUES = 5
-#: Columns with more distinct values than this get their top values from the sample.
-EXACT_TOP_VALUES_MAX_DISTINCT = 10_000
 _ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key|code|number|no)$|id$", re.IGNORECASE)
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -32,18 +31,18 @@ _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 def profile_columns(df: pl.DataFrame, sample: pl.DataFrame) -> list[ColumnProfile]:
     """One ColumnProfile per column, in frame order; `sample` is a uniform row sample of `df`."""
     rows = df.height
-    basics = df.select(
-        [pl.col(c).null_count().alias(f"{c}\0nulls") for c in df.columns]
-        + [pl.col(c).n_unique().alias(f"{c}\0distinct") for c in df.columns]
-    ).row(0, named=True)
+    counted = count_columns(df, sample)
     stats = _statistics(df)
+    for name, counts in counted.items():
+        if counts.statistics:
+            stats.setdefault(name, {}).update(counts.statistics)
     sampled = sample.height < df.height
     _add_quantiles(sample, stats, sampled)
     profiles = []
     for name, dtype in df.schema.items():
-        nulls = int(basics[f"{name}\0nulls"])
+        nulls = df[name].null_count()
         non_null = rows - nulls
-        distinct = int(basics[f"{name}\0distinct"]) - (1 if nulls else 0)
+        distinct = counted[name].distinct
         column_stats = stats.get(name, {})
         semantic = _semantic_type(df[name], dtype, non_null, distinct, column_stats)
         profiles.append(
@@ -59,17 +58,22 @@ def profile_columns(df: pl.DataFrame, sample: pl.DataFrame) -> list[ColumnProfil
                 top_values=[],
             )
         )
-    exact = [p for p in profiles if p.distinct_count <= EXACT_TOP_VALUES_MAX_DISTINCT]
+    for p in profiles:
+        found = counted[p.name].top_values
+        if found is not None:
+            _set_top_values(p, found, rows - p.missing_count)
     estimated = [p for p in profiles if p.distinct_count > EXACT_TOP_VALUES_MAX_DISTINCT]
-    _add_top_values(df, exact)
-    _add_top_values(sample, estimated)
+    found_in_sample = top_values(sample, [p.name for p in estimated])
+    for p in estimated:  # the mode's share among the sample's own non-missing values
+        sample_non_null = sample.height - sample[p.name].null_count()
+        _set_top_values(p, found_in_sample[p.name], sample_non_null)
     for p in estimated if sampled else []:
         p.statistics.setdefault("from_sample", []).extend(["top_values", "mode_ratio"])
     return profiles
 
 
 def _statistics(df: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    """Numeric, string-length and datetime-range statistics in one select."""
+    """Numeric and datetime-range statistics in one select (text ones come from `counting`)."""
     exprs: list[pl.Expr] = []
     for name, dtype in df.schema.items():
         c = pl.col(name)
@@ -83,12 +87,6 @@ def _statistics(df: pl.DataFrame) -> dict[str, dict[str, Any]]:
                 x.skew().alias(f"{name}\0skewness"),
                 (x == 0).mean().alias(f"{name}\0zeros_ratio"),
                 (x < 0).mean().alias(f"{name}\0negative_ratio"),
-            ]
-        elif dtype == pl.String:
-            exprs += [
-                c.str.len_chars().mean().alias(f"{name}\0mean_length"),
-                c.str.len_chars().max().alias(f"{name}\0max_length"),
-                (c.str.count_matches(r"\s+") + 1).mean().alias(f"{name}\0mean_words"),
             ]
         elif dtype.is_temporal():
             exprs += [c.min().alias(f"{name}\0min"), c.max().alias(f"{name}\0max")]
@@ -167,19 +165,8 @@ def _looks_like_datetime(column: pl.Series) -> bool:
     return parsed.is_not_null().mean() >= DATETIME_PARSE_RATIO
 
 
-def _add_top_values(df: pl.DataFrame, profiles: list[ColumnProfile]) -> None:
-    """Most frequent values (and the mode's share) of every column in one select."""
-    exprs = [
-        pl.col(p.name).drop_nulls().value_counts(sort=True, name="count").head(TOP_VALUES).implode()
-        for p in profiles
-    ]
-    if not exprs or df.height == 0:
-        return
-    row = df.select(exprs).row(0)
-    for profile, counts in zip(profiles, row, strict=True):
-        profile.top_values = [
-            {"value": item[profile.name], "count": item["count"]} for item in counts
-        ]
-        non_null = df.height - profile.missing_count
-        top = profile.top_values[0]["count"] if profile.top_values else 0
-        profile.statistics["mode_ratio"] = top / non_null if non_null else None
+def _set_top_values(profile: ColumnProfile, found: list[dict[str, Any]], non_null: int) -> None:
+    """Set the most frequent values, counted among `non_null` values, and the mode's share."""
+    profile.top_values = found
+    top = found[0]["count"] if found else 0
+    profile.statistics["mode_ratio"] = top / non_null if non_null else None

@@ -5,17 +5,14 @@ is linear in rows and treats numeric and categorical features alike; Pearson r (
 binary targets) and the ANOVA F-test (classification) add the linear view.
 """
 
-import warnings
-
 import numpy as np
 import polars as pl
-from sklearn.feature_selection import f_classif
+from scipy import special
 
 from maestro.ml.discovery.encoding import (
+    EncodedSample,
     TargetView,
     abs_correlation,
-    as_float,
-    codes,
     is_numeric_like,
     mutual_information,
 )
@@ -23,19 +20,22 @@ from maestro.ml.discovery.report import ColumnProfile, FeatureRelevance
 
 
 def rank_features(
-    sample: pl.DataFrame, profiles: list[ColumnProfile], target: TargetView
+    sample: pl.DataFrame,
+    profiles: list[ColumnProfile],
+    target: TargetView,
+    encoded: EncodedSample | None = None,
 ) -> list[FeatureRelevance]:
     """Features (every profile given) sorted by mutual information with the target, best first."""
+    encoded = encoded or EncodedSample(sample)
     scored: list[FeatureRelevance] = []
     for profile in profiles:
-        column = sample[profile.name]
         entry = FeatureRelevance(
             feature=profile.name,
             rank=0,
-            mutual_information=mutual_information(codes(column, profile), target),
+            mutual_information=mutual_information(encoded.codes(profile), target),
         )
         if is_numeric_like(profile) and profile.missing_ratio < 1.0:
-            values = as_float(column)
+            values = encoded.floats(profile.name)
             correlation = abs_correlation(values, target)
             if correlation is not None:
                 entry.correlation = _signed(values, target, correlation)
@@ -58,8 +58,25 @@ def _signed(values: np.ndarray, target: TargetView, magnitude: float) -> float:
 
 
 def _anova(values: np.ndarray, target: TargetView) -> tuple[float | None, float | None]:
+    """One-way ANOVA F-test of the (mean-imputed) feature across the target's classes.
+
+    sklearn's `f_classif` arithmetic (Heiman's sums of squares), with the per-class sums taken
+    by `np.bincount` in one pass instead of one boolean mask per class and sklearn's input
+    validation per call, which together cost more than the test itself.
+    """
     filled = np.where(np.isnan(values), np.nanmean(values), values)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        f, p = f_classif(filled.reshape(-1, 1), target.codes)
-    return (float(f[0]), float(p[0])) if np.isfinite(f[0]) else (None, None)
+    classes = target.codes
+    with np.errstate(all="ignore"):
+        per_class = np.bincount(classes)
+        present = per_class > 0
+        n_classes, n_samples = int(present.sum()), classes.size
+        sums = np.bincount(classes, weights=filled)[present]
+        square_of_sums_alldata = sums.sum() ** 2
+        sstot = (filled**2).sum() - square_of_sums_alldata / n_samples
+        ssbn = (sums**2 / per_class[present]).sum() - square_of_sums_alldata / n_samples
+        msb = ssbn / (n_classes - 1)
+        msw = (sstot - ssbn) / (n_samples - n_classes)
+        f = np.float64(msb) / np.float64(msw)
+    if not np.isfinite(f):
+        return None, None
+    return float(f), float(special.fdtrc(n_classes - 1, n_samples - n_classes, f))
