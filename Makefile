@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: serve test install install-test lint format dashboards bench clean
+.PHONY: serve test install install-test lint format dashboards bench clean monitoring
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ install-test: $(VENV)/.installed-test
 
 ## Run the platform on embedded SQLite (./maestro-data), bootstrapping the admin key if needed.
 serve: install
-	@$(BIN)/maestro admin bootstrap 2>/dev/null || true
+	@$(BIN)/maestro admin bootstrap || true  # first run: the key; later: how to rotate it
 	$(BIN)/maestro serve --host 127.0.0.1 --port 8000
 
 ## Run lint and the whole test suite (PostgreSQL on 127.0.0.1:5432, Redis on :6379, promtool).
@@ -40,6 +40,12 @@ format: install-test
 
 dashboards: install-test
 	$(BIN)/python monitoring/generate_dashboards.py
+	$(BIN)/python monitoring/generate_rules.py
+	$(BIN)/python monitoring/generate_prometheusrule.py
+
+## Prometheus (Debian package) with the shipped rules, scraping `make serve` on :8000.
+monitoring: install
+	$(BIN)/maestro monitoring prometheus --target 127.0.0.1:8000 --listen 127.0.0.1:9090
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache maestro-data

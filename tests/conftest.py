@@ -50,6 +50,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "anonymous_rate_limit_burst": 100_000,
         "metrics_cache_seconds": 0.0,
         "quotas": QuotaDefaults(),
+        # Most tests never predict: their serving processes start on first use, not with the app.
+        "serving_warm_on_start": False,
     }
     values.update(overrides)
     return Settings(**values)

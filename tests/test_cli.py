@@ -64,6 +64,11 @@ def test_bootstrap_then_administer_over_http_without_leaking_keys(tmp_path):
         )
         in_query = httpx.get(f"{server.url}/api/v1/nowhere", params={"token": user_key})
         duplicate = maestro("admin", "create-tenant", "acme", env=cli_env)
+        bob = json.loads(maestro("admin", "create-user", "acme", "bob", env=cli_env).stdout)
+        removed = maestro("admin", "delete-user", bob["id"], "--yes", env=cli_env)
+        last_owner = maestro("admin", "delete-user", user["id"], "--yes", env=cli_env)
+        assert removed.returncode == 0 and "deleted user" in removed.stdout, removed.stderr
+        assert last_owner.returncode == 1 and "last enabled owner" in last_owner.stderr
 
         assert duplicate.returncode == 1 and "conflict" in duplicate.stderr
         metrics = httpx.get(f"{server.url}/metrics").text
@@ -104,7 +109,9 @@ def test_uploads_stream_with_progress_through_the_cli(tmp_path):
         key = json.loads(maestro("admin", "create-key", user["id"], env=admin_env).stdout)["key"]
         user_env = {**env, "MAESTRO_URL": server.url, "MAESTRO_API_KEY": key}
 
-        dataset = maestro("datasets", "upload", str(csv), "--name", "customers", env=user_env)
+        dataset = maestro(
+            "datasets", "upload", str(csv), "--name", "customers", "-o", "json", env=user_env
+        )
         created = maestro("models", "create", "churn", env=user_env)
         version = maestro(
             "models", "upload", "churn", str(artifact), "--format", "other", env=user_env

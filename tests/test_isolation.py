@@ -26,6 +26,8 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/tenants/{tenant}/users"): {},
     ("POST", "/api/v1/tenants/{tenant}/users"): {"json": {"username": "spy", "role": "owner"}},
     ("POST", "/api/v1/users/{user_id}/api-keys"): {"json": {"name": "stolen"}},
+    ("PATCH", "/api/v1/users/{user_id}"): {"json": {"disabled": True}},
+    ("DELETE", "/api/v1/users/{user_id}"): {},
     ("DELETE", "/api/v1/api-keys/{key_id}"): {},
     ("GET", "/api/v1/models/{name}"): {},
     ("PATCH", "/api/v1/models/{name}"): {"json": {"description": "mine now"}},
@@ -57,6 +59,19 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/training-jobs/{job_id}/cancel"): {"ids": {"job_id": "training_id"}},
     ("GET", "/api/v1/models/{name}/versions/{version}/card"): {"params": {"format": "json"}},
     ("PUT", "/api/v1/models/{name}/versions/{version}/card"): {"json": {"caveats": "none"}},
+    # Model health
+    ("GET", "/api/v1/models/{name}/monitoring"): {},
+    ("PUT", "/api/v1/models/{name}/monitoring"): {"json": {"log_sample_rate": 0.0}},
+    ("GET", "/api/v1/models/{name}/versions/{version}/reference"): {},
+    ("PUT", "/api/v1/models/{name}/versions/{version}/reference"): {
+        "json": {"dataset_id": "00000000-0000-0000-0000-000000000000"}
+    },
+    ("POST", "/api/v1/models/{name}/feedback"): {
+        "json": {"feedback": [{"prediction_id": "x-0", "label": 1}]}
+    },
+    ("GET", "/api/v1/models/{name}/performance"): {},
+    ("GET", "/api/v1/models/{name}/drift"): {},
+    ("POST", "/api/v1/models/{name}/drift/run"): {},
 }
 
 

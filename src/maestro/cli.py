@@ -6,8 +6,7 @@ anything imports prometheus_client, and a quick `maestro version` should not loa
 
 import os
 import shutil
-import tempfile
-from pathlib import Path
+import sys
 from typing import Annotated
 
 import typer
@@ -20,7 +19,9 @@ from maestro.commands import (
     demo,
     experiments,
     features,
+    health,
     models,
+    sweep,
     train,
     worker,
 )
@@ -37,18 +38,8 @@ app.command("demo")(demo.demo)
 app.add_typer(features.app, name="features")
 app.command("train")(train.train)
 app.command("card")(card.card)
-
-
-def _prepare_multiprocess_dir() -> None:
-    """A clean directory for per-worker metric files; stale files would resurrect old counts."""
-    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if configured:
-        directory = Path(configured)
-        directory.mkdir(parents=True, exist_ok=True)
-        for stale in directory.glob("*.db"):
-            stale.unlink()
-    else:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="maestro-metrics-")
+app.command("sweep")(sweep.sweep)
+app.add_typer(health.app, name="health")
 
 
 @app.command()
@@ -58,8 +49,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (gunicorn if > 1).")] = 1,
 ) -> None:
     """Run the API (migrations are applied first)."""
-    if workers > 1:
-        _prepare_multiprocess_dir()
+    from maestro.observability import multiprocess_dir
+
+    owned_metrics_dir = multiprocess_dir.prepare(os.environ, os.getpid()) if workers > 1 else None
     from maestro.db.migrate import upgrade_to_head
     from maestro.db.session import Database
     from maestro.observability.logging import configure_logging
@@ -74,13 +66,14 @@ def serve(
     from maestro import server
 
     try:
+        keep_alive = settings.http_keep_alive_seconds
         if workers > 1:
-            server.run_workers(host, port, workers, settings.log_level)
+            server.run_workers(host, port, workers, settings.log_level, keep_alive=keep_alive)
         else:
-            server.run_single(host, port, settings.log_level)
+            server.run_single(host, port, settings.log_level, keep_alive=keep_alive)
     finally:
-        if workers > 1 and "maestro-metrics-" in os.environ["PROMETHEUS_MULTIPROC_DIR"]:
-            shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        if owned_metrics_dir is not None:
+            shutil.rmtree(owned_metrics_dir, ignore_errors=True)
 
 
 @app.command()
@@ -89,5 +82,34 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def main() -> None:
+    """The `maestro` entry point: every failure is one line on stderr, never a traceback.
+
+    A malformed command line (unknown option, bad value) exits 2, as usage errors do; any other
+    failure exits 1. `--help` and a bare `maestro` print help as usual.
+    """
+    # typer 0.29 ships its own copy of click; its exceptions are the ones raised here.
+    from typer._click import exceptions as click
+
+    try:
+        code = app(standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        sys.exit(2)
+    except click.UsageError as exc:  # BadParameter, NoSuchOption, MissingParameter, ...
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -18,6 +18,7 @@ CODE_BY_STATUS = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "request_header_fields_too_large",
 }
 
 
@@ -98,3 +99,10 @@ class BadRequest(MaestroError):
         super().__init__(message, details=details)
         if code:
             self.code = code
+
+
+class ServiceUnavailable(MaestroError):
+    """A transient failure of a backing process (e.g. a serving worker); retrying can succeed."""
+
+    code = "serving_unavailable"
+    status_code = 503

@@ -13,7 +13,14 @@ from prometheus_client import multiprocess
 APP_FACTORY = "maestro.api.app:create_app_from_env"
 
 
-def run_single(host: str, port: int, log_level: str) -> None:
+#: Idle keep-alive connections are held longer than client pools keep them (60 s is common):
+#: a server closing first races the client's next request on that connection, which then fails.
+DEFAULT_KEEP_ALIVE = 75.0
+
+
+def run_single(
+    host: str, port: int, log_level: str, *, keep_alive: float = DEFAULT_KEEP_ALIVE
+) -> None:
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -21,6 +28,8 @@ def run_single(host: str, port: int, log_level: str) -> None:
         port=port,
         log_config=None,
         log_level=log_level.lower(),
+        proxy_headers=False,  # the app trusts MAESTRO_FORWARDED_ALLOW_IPS only (api/app.py)
+        timeout_keep_alive=int(keep_alive),
     )
 
 
@@ -44,7 +53,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app_from_env()
 
 
-def run_workers(host: str, port: int, workers: int, log_level: str) -> None:
+def run_workers(
+    host: str, port: int, workers: int, log_level: str, *, keep_alive: float = DEFAULT_KEEP_ALIVE
+) -> None:
     _Gunicorn(
         {
             "bind": f"{host}:{port}",
@@ -53,5 +64,7 @@ def run_workers(host: str, port: int, workers: int, log_level: str) -> None:
             "child_exit": _child_exit,
             "loglevel": log_level.lower(),
             "graceful_timeout": 10,
+            "forwarded_allow_ips": "",  # the app trusts MAESTRO_FORWARDED_ALLOW_IPS only
+            "keepalive": int(keep_alive),  # the uvicorn worker's timeout_keep_alive
         }
     ).run()

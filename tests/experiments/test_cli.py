@@ -30,7 +30,7 @@ def test_experiment_and_dataset_commands(tenant, owner, tmp_path):
 
     path = tmp_path / "table.csv"
     path.write_bytes(b"a,b\n" + b"1,x\n" * 1000)
-    uploaded = json.loads(run("datasets", "upload", str(path), "--name", "table"))
+    uploaded = json.loads(run("datasets", "upload", str(path), "--name", "table", "-o", "json"))
     assert uploaded["rows"] == 1000 and uploaded["size_bytes"] == path.stat().st_size
     assert "table" in run("datasets", "list")
     assert json.loads(run("datasets", "get", uploaded["id"]))["preview"][0] == {"a": 1, "b": "x"}

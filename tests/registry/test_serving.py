@@ -126,15 +126,15 @@ def test_redeploy_replaces_and_undeploy_stops_serving(owner, trained, quota_used
         owner.undeploy("churn")
 
 
-def test_loaded_models_are_cached_once_per_version(owner, trained, server):
-    cache = server.app.state.ctx.registry.cache
+def test_loaded_models_stay_warm_in_their_worker(owner, trained, server):
+    pool = server.app.state.ctx.serving.pool
     owner.create_model("churn")
     owner.upload_version("churn", trained.artifact, "skops")
-    loads = cache.loads
     owner.deploy("churn", 1)
+    sent = pool.artifacts_sent
     for _ in range(3):
         owner.predict("churn", trained.rows[:1])
-    assert cache.loads == loads + 1
+    assert pool.artifacts_sent == sent
 
 
 def test_another_tenant_cannot_reach_a_model(make_tenant, trained):

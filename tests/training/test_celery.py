@@ -10,7 +10,7 @@ import redis
 
 from maestro.client import MaestroClient
 from maestro.settings import Settings
-from tests.jobs.test_celery import BROKER_URL
+from tests.jobs.test_celery import BROKER_URLS
 from tests.support.live_server import LiveServer
 from tests.support.metrics import scrape, value
 from tests.training.conftest import upload, wait_for_metric
@@ -31,12 +31,12 @@ def settings(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
     yield settings.model_copy(
         update={
             "executor": "celery",
-            "broker_url": BROKER_URL,
+            "broker_url": BROKER_URLS["redis"],
             "celery_queue": queue,
             "job_modules": ["maestro.jobs.kinds.training"],  # a harmless re-import
         }
     )
-    client = redis.Redis.from_url(BROKER_URL)
+    client = redis.Redis.from_url(BROKER_URLS["redis"])
     client.delete(queue, f"_kombu.binding.{queue}")
     client.close()
 
@@ -45,6 +45,7 @@ def test_a_celery_worker_runs_discovery_and_training_and_its_metrics_reach_the_a
     server: LiveServer, settings: Settings, start_maestro, tenant, owner: MaestroClient, churn_csv
 ):
     worker = start_maestro(settings, "worker", "--concurrency", "2")
+    before = scrape(server.url)  # the histograms have no tenant label: compare with this
     dataset_id = upload(owner, churn_csv)
     discovery = owner.discover_features(dataset_id, target="churned")
     job = owner.train(
@@ -74,16 +75,12 @@ def test_a_celery_worker_runs_discovery_and_training_and_its_metrics_reach_the_a
         wait_for_metric(
             server.url, "maestro_ml_experiments_total", 1, tenant_id=slug, status=status
         )
-    wait_for_metric(
-        server.url,
-        "maestro_ml_training_duration_seconds_count",
-        1,
-        tenant_id=slug,
-        algorithm="gradient_boosting",
-        status="succeeded",
-    )
+    duration = "maestro_ml_training_duration_seconds_count"
+    boosted = {"algorithm": "gradient_boosting", "status": "succeeded"}
+    wait_for_metric(server.url, duration, value(before, duration, **boosted) + 1, **boosted)
     samples = scrape(server.url)
     registered = {"tenant_id": slug, "operation": "register_version", "status": "success"}
     assert value(samples, "maestro_ml_model_operations_total", **registered) == 1
-    assert value(samples, "maestro_ml_model_size_bytes_count", tenant_id=slug) == 1
+    sizes = "maestro_ml_model_size_bytes_count"
+    assert value(samples, sizes) == value(before, sizes) + 1
     assert value(samples, "maestro_ml_experiments_total", tenant_id=slug, status="started") == 1

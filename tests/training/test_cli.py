@@ -66,4 +66,4 @@ def test_a_failed_training_job_exits_1_with_its_reason(server, tenant, owner):
     refused = runner.invoke(
         app, ["train", "--dataset", dataset_id, "--target", "y", "--algorithm", "nope"]
     )
-    assert refused.exit_code == 1 and "unknown algorithm 'nope'" in refused.output
+    assert refused.exit_code == 2 and "unknown algorithm 'nope'" in refused.output  # a 422

@@ -46,7 +46,7 @@ def test_replicas_draining_one_outbox_record_each_sample_once(db: Database, prin
     slug = principal.tenant_slug
     labels = {"tenant_id": slug, "operation": "profile", "status": "success"}
     counter = metrics.FEATURE_DISCOVERY_OPERATIONS.labels(**labels)
-    duration = metrics.TRAINING_DURATION.labels(tenant_id=slug, algorithm="ridge", status="failed")
+    duration = metrics.TRAINING_DURATION.labels(algorithm="ridge", status="failed")
     before, before_count = counter._value.get(), _count(duration)
     writer = JobMetrics(db, principal.tenant_id, "job-1", direct=False)
     for _ in range(300):
@@ -55,9 +55,9 @@ def test_replicas_draining_one_outbox_record_each_sample_once(db: Database, prin
         _terminal_job(db, principal, "failed")
 
     def observe(job) -> None:
-        metrics.TRAINING_DURATION.labels(
-            tenant_id=job.tenant_slug, algorithm="ridge", status=job.status
-        ).observe(job.duration_seconds)
+        metrics.TRAINING_DURATION.labels(algorithm="ridge", status=job.status).observe(
+            job.duration_seconds
+        )
 
     replicas = [MetricsRelay(db, {"training": observe}) for _ in range(4)]
     recorded = [0] * len(replicas)
@@ -78,6 +78,25 @@ def test_replicas_draining_one_outbox_record_each_sample_once(db: Database, prin
     with db.session() as session:
         assert session.query(JobMetricEvent).count() == 0
     assert sum(r.run_once() for r in replicas) == 0  # nothing is counted twice later either
+
+
+def test_an_outbox_row_with_a_label_the_metric_no_longer_has_still_counts(
+    db: Database, principal: Principal
+):
+    # Workers of the previous release labelled model sizes with the tenant; the label was dropped
+    # (no panel used it). Their rows still in the outbox at upgrade are counted, without it.
+    before_count, before_sum = _count(metrics.MODEL_SIZE_BYTES), _sum(metrics.MODEL_SIZE_BYTES)
+    old_worker = JobMetrics(db, principal.tenant_id, "job-old", direct=False)
+    old_worker.record("maestro_ml_model_size_bytes", {"tenant_id": principal.tenant_slug}, 4096)
+
+    assert MetricsRelay(db, {}).run_once() == 1
+
+    assert _count(metrics.MODEL_SIZE_BYTES) == before_count + 1
+    assert _sum(metrics.MODEL_SIZE_BYTES) == before_sum + 4096
+
+
+def _sum(histogram) -> float:
+    return next(s.value for m in histogram.collect() for s in m.samples if s.name.endswith("_sum"))
 
 
 def _count(histogram) -> float:

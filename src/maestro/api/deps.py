@@ -9,7 +9,7 @@ from maestro.api.context import AppContext
 from maestro.errors import RateLimited, Unauthenticated
 from maestro.observability import metrics
 from maestro.ratelimit import RateLimitPolicy
-from maestro.services.identity import KEY_PREFIX
+from maestro.services.identity import KEY_PREFIX, AuthenticatedUser
 from maestro.services.principal import Principal
 
 
@@ -50,16 +50,27 @@ def authenticate(request: Request, ctx: Context) -> Principal:
     guessing is throttled too; an authenticated caller is limited per tenant (per user for the
     platform admin), which is what every replica shares through Redis.
     """
+    early = state.request_state(request.scope).get(state.PRINCIPAL)
+    if early is not None:  # api/early_auth.py did all of this before reading the body
+        return early
     key = _bearer_key(request)
     if key is None:
-        _enforce_anonymous(request, ctx)
+        enforce_anonymous(request, ctx)
         raise Unauthenticated("missing or malformed bearer API key")
     try:
         with ctx.db.read_session() as session:
             user = ctx.identity.authenticate(session, key)
     except Unauthenticated:
-        _enforce_anonymous(request, ctx)
+        enforce_anonymous(request, ctx)
         raise
+    return admit(request, ctx, user)
+
+
+def admit(request: Request, ctx: AppContext, user: AuthenticatedUser) -> Principal:
+    """Record activity, label the request with the tenant and charge its rate limit.
+
+    Shared by API keys and console sessions, so both count against one tenant budget.
+    """
     principal = user.principal
     if user.last_seen_is_stale:  # at most once a minute per user: the only write of auth
         with ctx.db.session() as session:
@@ -72,7 +83,8 @@ def authenticate(request: Request, ctx: Context) -> Principal:
     return principal
 
 
-def _enforce_anonymous(request: Request, ctx: AppContext) -> None:
+def enforce_anonymous(request: Request, ctx: AppContext) -> None:
+    """Charge an unauthenticated caller's per-address budget (throttles key guessing)."""
     client = request.client.host if request.client else "unknown"
     _enforce(request, ctx, f"ip:{client}", ctx.anonymous_policy, metrics.ANONYMOUS_TENANT)
 

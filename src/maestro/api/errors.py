@@ -1,15 +1,17 @@
 """Every failure leaves as the `{"error": {code, message, details}}` envelope; never a traceback."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from maestro.api import state
-from maestro.errors import MaestroError, code_for_status
+from maestro.api.routing import allowed_methods
+from maestro.errors import MaestroError, NotFound, code_for_status
 
 logger = logging.getLogger("maestro.api")
 
@@ -37,7 +39,17 @@ def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
     }
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# Renders a domain error as an HTML page (the web console's), for browsers off the API paths.
+ErrorPage = Callable[[Request, MaestroError], Response]
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser navigating to an address no route serves, outside the JSON APIs."""
+    path = request.url.path
+    return not path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def install_error_handlers(app: FastAPI, *, error_page: ErrorPage | None = None) -> None:
     @app.exception_handler(MaestroError)
     async def _maestro(request: Request, exc: MaestroError) -> JSONResponse:
         # A 429's Retry-After and RateLimit headers are added by RateLimitHeadersMiddleware.
@@ -50,14 +62,15 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if error_page is not None and exc.status_code == 404 and _wants_page(request):
+            return error_page(request, NotFound("there is no page at this address"))
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
         return error_response(
-            request,
-            exc.status_code,
-            code_for_status(exc.status_code),
-            message,
-            headers=getattr(exc, "headers", None),
+            request, exc.status_code, code_for_status(exc.status_code), message, headers=headers
         )
 
     @app.exception_handler(Exception)

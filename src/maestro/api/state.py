@@ -12,6 +12,7 @@ from starlette.types import Scope
 TENANT = "maestro.tenant"
 ERROR_CODE = "maestro.error_code"
 RATE_LIMIT = "maestro.rate_limit"
+PRINCIPAL = "maestro.principal"  # set when authenticated before the body was read
 
 
 def request_state(scope: Scope) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from maestro.client.errors import (
     ValidationError,
 )
 from maestro.client.experiments import ExperimentsMixin
+from maestro.client.model_health import ModelHealthMixin
 from maestro.client.registry import RegistryMixin
 from maestro.client.tenancy import TenancyMixin
 from maestro.client.training import TrainingMixin
@@ -37,6 +38,7 @@ class MaestroClient(
     TrainingMixin,
     DiscoveryMixin,
     CardsMixin,
+    ModelHealthMixin,
     BaseClient,
 ):
     """The full SDK: every resource area on one authenticated connection pool."""

@@ -124,8 +124,12 @@ class RegistryMixin(BaseClient):
     def undeploy(self, name: str) -> None:
         self.request("POST", f"/models/{name}/undeploy")
 
-    def predict(self, name: str, instances: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        body = {"instances": [dict(row) for row in instances]}
+    def predict(
+        self, name: str, instances: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]]
+    ) -> dict[str, Any]:
+        """Rows by feature name, or lists of values for a model fitted without names."""
+        rows = [dict(row) if isinstance(row, Mapping) else list(row) for row in instances]
+        body = {"instances": rows}
         return self._json("POST", f"/models/{name}/predict", json=body)
 
 

@@ -42,6 +42,14 @@ class TenancyMixin(BaseClient):
     def list_users(self, tenant: str) -> list[dict[str, Any]]:
         return list(self._paginate(f"/tenants/{tenant}/users"))
 
+    def update_user(self, user_id: str, **changes: Any) -> dict[str, Any]:
+        """Change `role` and/or `disabled`."""
+        return self._json("PATCH", f"/users/{user_id}", json=changes)
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete a user with its API keys and console sessions."""
+        self.request("DELETE", f"/users/{user_id}")
+
     def create_api_key(self, user_id: str, name: str = "default") -> dict[str, Any]:
         return self._json("POST", f"/users/{user_id}/api-keys", json={"name": name})
 

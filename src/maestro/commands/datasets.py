@@ -8,9 +8,11 @@ import typer
 from maestro.commands._common import (
     DEFAULT_URL,
     KeyOption,
+    OutputOption,
     UrlOption,
     api_client,
     print_json,
+    print_rows,
     transfer_progress,
 )
 
@@ -24,8 +26,9 @@ def upload(
     description: Annotated[str | None, typer.Option()] = None,
     url: UrlOption = DEFAULT_URL,
     key: KeyOption = None,
+    output: OutputOption = "table",
 ) -> None:
-    """Upload a CSV or Parquet file; prints the parsed columns, dtypes and row count."""
+    """Upload a CSV or Parquet file; prints its new id and a summary (`-o json`: everything)."""
     progress = transfer_progress()
     with api_client(url, key) as client, progress:
         task = progress.add_task(f"uploading {path.name}", total=path.stat().st_size)
@@ -35,30 +38,31 @@ def upload(
             description=description,
             progress=lambda sent: progress.advance(task, sent),
         )
-    print_json(dataset)
+    if output.lower() == "json":
+        print_json(dataset)
+        return
+    typer.echo(dataset["id"])
+    names = ", ".join(c["name"] for c in dataset["columns"][:8])
+    more = f", ... ({len(dataset['columns'])} columns)" if len(dataset["columns"]) > 8 else ""
+    typer.echo(
+        f"uploaded {dataset['name']!r}: {dataset['rows']} rows, {dataset['format']}, "
+        f"{dataset['size_bytes']} bytes; columns: {names}{more}",
+        err=True,
+    )
 
 
 @app.command("list")
-def list_datasets(url: UrlOption = DEFAULT_URL, key: KeyOption = None) -> None:
-    """List datasets as a table."""
-    from rich.table import Table
-
-    from maestro.commands._common import console
-
+def list_datasets(
+    url: UrlOption = DEFAULT_URL, key: KeyOption = None, output: OutputOption = "table"
+) -> None:
+    """List datasets (a table; `-o json` for scripts)."""
     with api_client(url, key) as client:
-        datasets = client.list_datasets()
-    table = Table("id", "name", "format", "rows", "columns", "bytes", "created")
+        datasets = list(client.list_datasets())
     for d in datasets:
-        table.add_row(
-            d["id"],
-            d["name"],
-            d["format"],
-            str(d["rows"]),
-            str(len(d["columns"])),
-            str(d["size_bytes"]),
-            d["created_at"],
-        )
-    console.print(table)
+        d["n_columns"] = len(d["columns"])
+    columns = {"id": "id", "name": "name", "format": "format", "rows": "rows"}
+    columns |= {"columns": "n_columns", "bytes": "size_bytes", "created": "created_at"}
+    print_rows(datasets, columns, output)
 
 
 @app.command()

@@ -5,7 +5,15 @@ from typing import Annotated, Any
 
 import typer
 
-from maestro.commands._common import DEFAULT_URL, KeyOption, UrlOption, api_client, print_json
+from maestro.commands._common import (
+    DEFAULT_URL,
+    KeyOption,
+    OutputOption,
+    UrlOption,
+    api_client,
+    print_json,
+    print_rows,
+)
 
 app = typer.Typer(
     help="Experiments: tracked runs with params, tags and metrics.", no_args_is_help=True
@@ -53,18 +61,13 @@ def list_experiments(
     status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
     url: UrlOption = DEFAULT_URL,
     key: KeyOption = None,
+    output: OutputOption = "table",
 ) -> None:
-    """List experiments as a table."""
-    from rich.table import Table
-
-    from maestro.commands._common import console
-
+    """List experiments (a table; `-o json` for scripts)."""
     with api_client(url, key) as client:
-        experiments = client.list_experiments(group=group, status=status)
-    table = Table("id", "name", "group", "status", "created")
-    for e in experiments:
-        table.add_row(e["id"], e["name"], e["group"] or "", e["status"], e["created_at"])
-    console.print(table)
+        experiments = list(client.list_experiments(group=group, status=status))
+    columns = {"id": "id", "name": "name", "group": "group", "status": "status"}
+    print_rows(experiments, columns | {"created": "created_at"}, output)
 
 
 @app.command()

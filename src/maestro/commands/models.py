@@ -12,10 +12,12 @@ import typer
 from maestro.commands._common import (
     DEFAULT_URL,
     KeyOption,
+    OutputOption,
     UrlOption,
     api_client,
     console,
     print_json,
+    print_rows,
     transfer_progress,
 )
 
@@ -32,11 +34,16 @@ def _json_arg(value: str | None, what: str) -> Any:
     """Inline JSON, or @path to read it from a file."""
     if value is None:
         return None
-    text = Path(value[1:]).read_text() if value.startswith("@") else value
+    try:
+        text = Path(value[1:]).read_text() if value.startswith("@") else value
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot read {value[1:]}: {exc.strerror}", param_hint=what
+        ) from None
     try:
         return json.loads(text)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{what} is not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise typer.BadParameter(f"not valid JSON: {exc}", param_hint=what) from None
 
 
 def _tags(items: list[str] | None) -> dict[str, str] | None:
@@ -65,10 +72,17 @@ def create(
 
 
 @app.command("list")
-def list_(url: UrlOption = DEFAULT_URL, key: KeyOption = None) -> None:
-    """List the tenant's models."""
+def list_(
+    url: UrlOption = DEFAULT_URL, key: KeyOption = None, output: OutputOption = "table"
+) -> None:
+    """List the tenant's models (a table; `-o json` for scripts)."""
     with api_client(url, key) as client:
-        print_json(client.list_models())
+        models = list(client.list_models())
+    for m in models:
+        m["alias_list"] = ", ".join(f"{a}={v}" for a, v in sorted(m["aliases"].items()))
+        m["deployed"] = (m.get("deployment") or {}).get("version")
+    columns = {"name": "name", "latest": "latest_version", "aliases": "alias_list"}
+    print_rows(models, columns | {"deployed": "deployed", "updated": "updated_at"}, output)
 
 
 @app.command()
@@ -209,5 +223,12 @@ def predict(
     rows = _json_arg(instances, "INSTANCES")
     if isinstance(rows, dict):
         rows = rows.get("instances", [rows])
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict | list) for r in rows):
+        raise typer.BadParameter(
+            'a JSON list of rows, each an object ({"age": 31}) or a list of values ([31, 5])',
+            param_hint="INSTANCES",
+        )
     with api_client(url, key) as client:
-        print_json(client.predict(name, rows))
+        # Rows as given: whether list rows fit the model is the server's answer (a 422 or not).
+        response = client.request("POST", f"/models/{name}/predict", json={"instances": rows})
+        print_json(response.json())

@@ -81,7 +81,7 @@ class JobService:
         job = self.store.enqueue(
             session,
             tenant_id=tenant_id,
-            created_by=principal.user_id,
+            created_by=principal.user_id or None,  # system principals have no user
             kind=kind,
             payload=payload,
             uses_concurrency_slot=entry.uses_concurrency_slot,
@@ -116,6 +116,7 @@ class JobService:
         status: JobStatus | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        newest_first: bool = False,
     ) -> Page[Job]:
         statement = select(Job).where(Job.tenant_id == principal.require_tenant())
         if kind is not None:
@@ -123,7 +124,13 @@ class JobService:
         if status is not None:
             statement = statement.where(Job.status == status.value)
         return paginate(
-            session, statement, created_at=Job.created_at, row_id=Job.id, limit=limit, cursor=cursor
+            session,
+            statement,
+            created_at=Job.created_at,
+            row_id=Job.id,
+            limit=limit,
+            cursor=cursor,
+            newest_first=newest_first,
         )
 
     def cancel(

@@ -1,12 +1,13 @@
-"""Model registry: models, immutable versions with artifacts, aliases, deployment and prediction.
+"""Model registry: models, immutable versions with artifacts, aliases and deployment records.
 
 Artifacts go to the artifact store under server-generated keys; the database row, the
 `storage_bytes` quota and the object move together: if the row or the quota fails, the object is
 deleted, and a model's objects are deleted only after the transaction deleting it commits.
 
-Only skops artifacts are ever loaded, after the trusted-types check of `maestro.ml.serialization`;
-`onnx` and `other` artifacts (and anything that looks like pickle or joblib) are stored and
-downloadable but never served. Loading and prediction run outside any database transaction.
+A skops upload that is a readable archive must pass the artifact policy
+(`maestro.ml.artifact_policy`: archive limits, no file-reading, caching, forking or callable
+parameters) or it is refused as `unsupported_artifact` and nothing is kept. Loading and
+prediction are not here: `maestro.services.serving` runs them in sandboxed worker processes.
 
 A `{version}` reference is a version number (`3`), an alias (`production`) or `latest`.
 Operation metrics: create, update (including alias changes), delete, deploy, undeploy and
@@ -17,6 +18,7 @@ import io
 import json
 import logging
 import re
+import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from maestro.db.base import new_id, utcnow
 from maestro.db.models import ModelAlias, ModelDeployment, ModelVersion, RegisteredModel
-from maestro.db.session import Database
 from maestro.errors import (
     BadRequest,
     Conflict,
@@ -37,8 +38,11 @@ from maestro.errors import (
     PayloadTooLarge,
     ValidationFailed,
 )
+from maestro.ml.artifact_policy import ArchiveLimits, ArtifactPolicyError, check_skops
+from maestro.ml.errors import UntrustedArtifactError
+from maestro.ml.serialization import sniff_format
 from maestro.observability import metrics
-from maestro.services.model_cache import ModelCache
+from maestro.services.json_values import parse_json
 from maestro.services.pagination import Page, paginate
 from maestro.services.principal import Principal
 from maestro.services.quotas import QuotaPolicy
@@ -47,8 +51,8 @@ from maestro.storage import ArtifactNotFound, ArtifactStore, ArtifactTooLarge
 
 logger = logging.getLogger("maestro.registry")
 
-FORMATS = ("skops", "onnx", "other")
-SERVABLE_FORMATS = ("skops",)
+FORMATS = ("skops", "onnx", "other", "mlflow")  # mlflow: a zipped MLflow model directory
+SERVABLE_FORMATS = ("skops", "onnx")
 LATEST = "latest"
 MAX_INSTANCES = 10_000
 MAX_METADATA_BYTES = 64 * 1024
@@ -71,8 +75,10 @@ _BUMP_LATEST = (
 _INSERT_VERSION = insert(ModelVersion.__table__)  # Core: column names, no ORM bulk path
 # A plain UPDATE: no ORM objects to find and synchronize in the session.
 _CORE = {"synchronize_session": False}
+_SPOOL_IN_MEMORY_BYTES = 16 * 1024 * 1024
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/-]{1,100}$")
 _MAX_TAG_VALUE = 500
+TAG_KEY, MAX_TAG_VALUE = _TAG_KEY, _MAX_TAG_VALUE  # documented in the API schema
 
 
 @dataclass(frozen=True)
@@ -107,14 +113,9 @@ class ServedVersion:
     storage_key: str
     sha256: str
     input_schema: Mapping[str, str] | None
-
-
-@dataclass(frozen=True)
-class Prediction:
-    model_name: str
-    version: int
-    predictions: list[Any]
-    probabilities: list[list[float]] | None
+    feature_names: list[str] | None = None
+    # For an `mlflow` version: the servable file inside the zipped MLflow model directory.
+    member: str | None = None
 
 
 def _count(principal: Principal, operation: str, status: str) -> None:
@@ -146,6 +147,10 @@ def _operation(
         after_rollback(session, lambda: _count(principal, operation, "failure"))
 
 
+#: The same counting for the deploy path, which lives in `maestro.services.serving`.
+count_operation = _operation
+
+
 class RegistryService:
     def __init__(
         self,
@@ -153,12 +158,12 @@ class RegistryService:
         artifacts: ArtifactStore,
         *,
         max_upload_bytes: int,
-        cache_size: int,
+        artifact_limits: ArchiveLimits | None = None,
     ) -> None:
         self.quotas = quota_policy
         self.artifacts = artifacts
         self.max_upload_bytes = max_upload_bytes
-        self.cache = ModelCache(cache_size)
+        self.artifact_limits = artifact_limits or ArchiveLimits()
 
     # --- models ------------------------------------------------------------------------------
 
@@ -189,16 +194,28 @@ class RegistryService:
             return model
 
     def list_models(
-        self, session: Session, principal: Principal, *, limit: int, cursor: str | None
+        self,
+        session: Session,
+        principal: Principal,
+        *,
+        limit: int,
+        cursor: str | None,
+        search: str | None = None,
+        newest_first: bool = False,
     ) -> Page[ModelDetails]:
+        """The tenant's models; `search` keeps those whose name contains it (case-insensitive)."""
         tenant_id = principal.require_tenant()
+        statement = select(RegisteredModel).where(RegisteredModel.tenant_id == tenant_id)
+        if search:
+            statement = statement.where(RegisteredModel.name.icontains(search, autoescape=True))
         page = paginate(
             session,
-            select(RegisteredModel).where(RegisteredModel.tenant_id == tenant_id),
+            statement,
             created_at=RegisteredModel.created_at,
             row_id=RegisteredModel.id,
             limit=limit,
             cursor=cursor,
+            newest_first=newest_first,
         )
         return Page(items=self._details_of(session, page.items), next_cursor=page.next_cursor)
 
@@ -252,11 +269,9 @@ class RegistryService:
             self.quotas.release(session, tenant_id, "models")
             # The foreign keys cascade to versions, aliases and the deployment.
             session.execute(delete(RegisteredModel).where(RegisteredModel.id == model.id))
-            version_ids = {row.id for row in stored}
             keys = [row.storage_key for row in stored]
 
             def purge() -> None:
-                self.cache.discard(lambda key: key[0] in version_ids)  # type: ignore[index]
                 for key in keys:
                     self._discard_artifact(key)
 
@@ -274,6 +289,7 @@ class RegistryService:
         metadata: str | Mapping[str, Any] | None = None,
         *,
         create_model_if_missing: bool = False,
+        source_job_id: str | None = None,
     ) -> VersionDetails:
         """Stream `source` to the artifact store and register it as the model's next version.
 
@@ -290,6 +306,9 @@ class RegistryService:
             if not create_model_if_missing:
                 _check_name(model_name)
             key = f"tenants/{tenant_id}/model-versions/{uuid.uuid4().hex}"
+            spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
+            if artifact_format == "skops":
+                source = _Tee(source, spool)
             try:
                 stored = self.artifacts.put(key, source, max_bytes=self.max_upload_bytes)
             except ArtifactTooLarge as exc:
@@ -300,19 +319,47 @@ class RegistryService:
             try:
                 if stored.size_bytes == 0:
                     raise ValidationFailed("the artifact is empty", details={"file": "empty"})
+                if artifact_format == "skops":
+                    self._check_policy(spool)
                 model_id, name, number = self._bump_for_upload(
                     session, principal, model_name, create=create_model_if_missing
                 )
                 version = self._insert_version(
-                    session, principal, model_id, number, artifact_format, meta, key, stored
+                    session,
+                    principal,
+                    model_id,
+                    number,
+                    artifact_format,
+                    meta,
+                    key,
+                    stored,
+                    source_job_id,
                 )
             except BaseException:
                 self._discard_artifact(key)
                 raise
+            finally:
+                spool.close()
             after_rollback(session, lambda: self._discard_artifact(key))
-            sizes = metrics.MODEL_SIZE_BYTES.labels(tenant_id=principal.tenant_slug)
-            after_commit(session, lambda: sizes.observe(stored.size_bytes))
+            after_commit(session, lambda: metrics.MODEL_SIZE_BYTES.observe(stored.size_bytes))
             return VersionDetails(model_name=name, version=version, aliases=[])
+
+    def _check_policy(self, spool: BinaryIO) -> None:
+        """Refuse a readable skops archive that breaks the artifact policy.
+
+        Bytes that are not a readable archive (or pickle posing as skops) are kept: they are
+        stored and downloadable, and deploy refuses them.
+        """
+        spool.seek(0)
+        data = spool.read()
+        if sniff_format(data) != "skops":
+            return
+        try:
+            check_skops(data, self.artifact_limits)
+        except ArtifactPolicyError as exc:
+            raise BadRequest(str(exc), code=UNSUPPORTED_ARTIFACT, details=exc.details) from exc
+        except UntrustedArtifactError:
+            return
 
     def register_version_bytes(
         self,
@@ -324,11 +371,13 @@ class RegistryService:
         metadata: Mapping[str, Any] | None = None,
         *,
         create_model_if_missing: bool = True,
+        source_job_id: str | None = None,
     ) -> VersionDetails:
         """Register an artifact already in memory (e.g. a training job's skops bytes).
 
         Same checks, quotas, metrics and clean-up as an upload; with `create_model_if_missing`
         the model is created first (consuming the `models` quota) when it does not exist.
+        `source_job_id` is unique across versions: a job registers at most one.
         """
         return self.upload_version(
             session,
@@ -338,7 +387,25 @@ class RegistryService:
             artifact_format,
             metadata,
             create_model_if_missing=create_model_if_missing,
+            source_job_id=source_job_id,
         )
+
+    def version_of_job(
+        self, session: Session, principal: Principal, job_id: str
+    ) -> VersionDetails | None:
+        """The version a job registered, if it did (how a retried job finds its earlier work)."""
+        row = session.execute(
+            select(ModelVersion, RegisteredModel.name)
+            .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+            .where(
+                ModelVersion.source_job_id == job_id,
+                ModelVersion.tenant_id == principal.require_tenant(),
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        version, name = row
+        return VersionDetails(model_name=name, version=version, aliases=[])
 
     def list_versions(
         self,
@@ -417,40 +484,52 @@ class RegistryService:
             if deleted.rowcount == 0:
                 raise NotFound(f"alias {alias!r} of model {name!r} not found")
 
-    # --- deployment and prediction -----------------------------------------------------------
+    # --- deployment (loading and prediction live in maestro.services.serving) --------------
 
-    def deploy(self, db: Database, principal: Principal, name: str, ref: str) -> Deployment:
-        """Serve version `ref` of the model, replacing any deployed version.
+    def resolve_target(
+        self, session: Session, principal: Principal, name: str, ref: str
+    ) -> ServedVersion:
+        """What deploying version `ref` would serve, copied out of the session."""
+        model = self._model(session, principal.require_tenant(), name)
+        return _served(model, self._version(session, model, ref))
 
-        The first deployment of a model consumes one `deployments`; replacing it does not. The
-        artifact is loaded (and the trusted-types check run) between two transactions, so a
-        version that cannot be served is refused before anything changes.
+    def deployed_target(self, session: Session, tenant_id: str, name: str) -> ServedVersion:
+        """The deployed version of the tenant's model; a model not deployed is a conflict."""
+        model = self._model(session, tenant_id, name)
+        version = session.scalar(
+            select(ModelVersion)
+            .join(ModelDeployment, ModelDeployment.version_id == ModelVersion.id)
+            .where(ModelDeployment.model_id == model.id)
+        )
+        if version is None:
+            raise Conflict(f"model {name!r} is not deployed", details={"model": name})
+        return _served(model, version)
+
+    def record_deployment(
+        self, session: Session, principal: Principal, name: str, target: ServedVersion, ref: str
+    ) -> Deployment:
+        """Point the model's deployment at `target` (already proven servable).
+
+        The first deployment of a model consumes one `deployments`; replacing it does not.
         """
-        with _operation(principal, "deploy"):
-            tenant_id = principal.require_tenant()
-            principal.require_write()
-            with db.session() as session:
-                model = self._model(session, tenant_id, name)
-                target = _served(model, self._version(session, model, ref))
-            self.load(target)
-            with db.session() as session:
-                model = self._model(session, tenant_id, name, lock=True)
-                version = session.get(ModelVersion, target.version_id)
-                if version is None or version.model_id != model.id:
-                    raise NotFound(f"version {ref!r} of model {name!r} not found")
-                deployment = session.scalar(
-                    select(ModelDeployment).where(ModelDeployment.model_id == model.id)
-                )
-                if deployment is None:
-                    self.quotas.consume(session, tenant_id, "deployments")
-                    deployment = ModelDeployment(
-                        tenant_id=tenant_id, model_id=model.id, version_id=version.id
-                    )
-                    session.add(deployment)
-                elif deployment.version_id != version.id:
-                    deployment.version_id = version.id
-                session.flush()
-                return Deployment(version.version, version.id, deployment.updated_at)
+        tenant_id = principal.require_tenant()
+        model = self._model(session, tenant_id, name, lock=True)
+        version = session.get(ModelVersion, target.version_id)
+        if version is None or version.model_id != model.id:
+            raise NotFound(f"version {ref!r} of model {name!r} not found")
+        deployment = session.scalar(
+            select(ModelDeployment).where(ModelDeployment.model_id == model.id)
+        )
+        if deployment is None:
+            self.quotas.consume(session, tenant_id, "deployments")
+            deployment = ModelDeployment(
+                tenant_id=tenant_id, model_id=model.id, version_id=version.id
+            )
+            session.add(deployment)
+        elif deployment.version_id != version.id:
+            deployment.version_id = version.id
+        session.flush()
+        return Deployment(version.version, version.id, deployment.updated_at)
 
     def undeploy(self, session: Session, principal: Principal, name: str) -> None:
         with _operation(principal, "undeploy", session):
@@ -463,97 +542,6 @@ class RegistryService:
             if deleted.rowcount == 0:
                 raise Conflict(f"model {name!r} is not deployed")
             self.quotas.release(session, tenant_id, "deployments")
-
-    def predict(
-        self,
-        db: Database,
-        principal: Principal,
-        name: str,
-        instances: Sequence[Mapping[str, Any]],
-    ) -> Prediction:
-        """Predict with the deployed version; rows that do not fit the model are a 422."""
-        tenant_id = principal.require_tenant()
-        if not 1 <= len(instances) <= MAX_INSTANCES:
-            raise ValidationFailed(f"instances must hold between 1 and {MAX_INSTANCES} rows")
-        with db.session() as session:
-            model = self._model(session, tenant_id, name)
-            version = session.scalar(
-                select(ModelVersion)
-                .join(ModelDeployment, ModelDeployment.version_id == ModelVersion.id)
-                .where(ModelDeployment.model_id == model.id)
-            )
-            if version is None:
-                raise Conflict(f"model {name!r} is not deployed", details={"model": name})
-            target = _served(model, version)
-        estimator = self.load(target)
-        if target.input_schema is None:
-            _check_features(estimator, instances)
-        from maestro.ml.prediction import predict
-
-        try:
-            predictions, probabilities = predict(estimator, instances, target.input_schema)
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise ValidationFailed(
-                "the instances do not fit the model's input", details={"reason": str(exc)[:500]}
-            ) from exc
-        except Exception as exc:
-            if type(exc).__module__.startswith("polars"):
-                raise ValidationFailed(
-                    "the instances do not fit the model's input",
-                    details={"reason": str(exc)[:500]},
-                ) from exc
-            raise
-        return Prediction(target.model_name, target.number, predictions, probabilities)
-
-    def load(self, target: ServedVersion) -> Any:
-        """The loaded estimator, from the cache or the store; refuses what cannot be served."""
-        if target.format not in SERVABLE_FORMATS:
-            raise BadRequest(
-                f"{target.format!r} artifacts are stored and downloadable but not served; "
-                "only skops artifacts can be deployed",
-                code=UNSUPPORTED_ARTIFACT,
-                details={"format": target.format},
-            )
-        return self.cache.get_or_load(
-            (target.version_id, target.sha256), lambda: self._read_trusted(target)
-        )
-
-    def _read_trusted(self, target: ServedVersion) -> Any:
-        import hashlib
-
-        from maestro.ml.errors import UntrustedArtifactError
-        from maestro.ml.serialization import is_pickle_like, load_model
-
-        try:
-            data = self.artifacts.read_bytes(target.storage_key)
-        except ArtifactNotFound as exc:
-            raise NotFound(f"the artifact of version {target.number} is missing") from exc
-        if hashlib.sha256(data).hexdigest() != target.sha256:
-            raise BadRequest(
-                "the stored artifact does not match its recorded sha256",
-                code=UNSUPPORTED_ARTIFACT,
-            )
-        if is_pickle_like(data):
-            raise BadRequest(
-                "the artifact is pickle/joblib data, which is never loaded",
-                code=UNSUPPORTED_ARTIFACT,
-                details={"format": target.format},
-            )
-        try:
-            estimator = load_model(data)
-        except UntrustedArtifactError as exc:
-            raise BadRequest(str(exc), code=UNSUPPORTED_ARTIFACT) from exc
-        except Exception as exc:  # a corrupt archive is bad input, not a server fault
-            raise BadRequest(
-                f"the skops artifact cannot be loaded: {type(exc).__name__}",
-                code=UNSUPPORTED_ARTIFACT,
-            ) from exc
-        if not callable(getattr(estimator, "predict", None)):
-            raise BadRequest(
-                "the skops artifact holds no estimator with a predict method",
-                code=UNSUPPORTED_ARTIFACT,
-            )
-        return estimator
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -623,6 +611,7 @@ class RegistryService:
         meta: dict[str, Any],
         key: str,
         stored: Any,
+        source_job_id: str | None = None,
     ) -> ModelVersion:
         tenant_id = principal.require_tenant()
         self.quotas.consume(session, tenant_id, "storage_bytes", stored.size_bytes)
@@ -637,6 +626,7 @@ class RegistryService:
             "size_bytes": stored.size_bytes,
             "sha256": stored.sha256,
             "created_by": principal.user_id,
+            "source_job_id": source_job_id,
             "created_at": now,
             "updated_at": now,
         }
@@ -713,14 +703,22 @@ class RegistryService:
 
 def _served(model: RegisteredModel, version: ModelVersion) -> ServedVersion:
     schema = version.metadata_.get("input_schema")
+    names = version.metadata_.get("feature_names")
+    artifact_format, member = version.format, None
+    # An MLflow model directory is served through the ONNX or skops file it holds, if any.
+    servable = (version.metadata_.get("mlflow") or {}).get("servable")
+    if version.format == "mlflow" and isinstance(servable, dict):
+        artifact_format, member = str(servable.get("format")), str(servable.get("path"))
     return ServedVersion(
         model_name=model.name,
         version_id=version.id,
         number=version.version,
-        format=version.format,
+        format=artifact_format,
         storage_key=version.storage_key,
         sha256=version.sha256,
         input_schema=schema if _is_schema(schema) else None,
+        feature_names=names if _is_names(names) else None,
+        member=member,
     )
 
 
@@ -733,18 +731,9 @@ def _is_schema(value: Any) -> bool:
     )
 
 
-def _check_features(estimator: Any, instances: Sequence[Mapping[str, Any]]) -> None:
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is None:
-        return
-    required = [str(n) for n in names]
-    for index, row in enumerate(instances):
-        missing = [n for n in required if n not in row]
-        if missing:
-            raise ValidationFailed(
-                f"instance {index} lacks features the model needs",
-                details={"instance": index, "missing": missing[:50], "required": required[:200]},
-            )
+def _is_names(value: Any) -> bool:
+    """Feature names in column order, for a model whose input is one matrix (e.g. ONNX)."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
 def _check_name(name: str) -> None:
@@ -800,12 +789,7 @@ def _parse_metadata(metadata: str | Mapping[str, Any] | None) -> dict[str, Any]:
     if isinstance(metadata, str):
         if len(metadata.encode()) > MAX_METADATA_BYTES:
             raise ValidationFailed(f"metadata exceeds {MAX_METADATA_BYTES} bytes")
-        try:
-            parsed = json.loads(metadata)
-        except ValueError as exc:
-            raise ValidationFailed(
-                "metadata is not valid JSON", details={"metadata": str(exc)}
-            ) from exc
+        parsed = parse_json(metadata, "metadata", max_bytes=MAX_METADATA_BYTES)
     else:
         # Round-trip through JSON: what is stored is exactly what the API will return, and
         # numpy scalars from a training job become plain numbers.
@@ -829,3 +813,17 @@ def _parse_metadata(metadata: str | Mapping[str, Any] | None) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     item = getattr(value, "item", None)  # numpy scalars
     return item() if callable(item) else str(value)
+
+
+class _Tee:
+    """A readable stream that copies what is read from `source` into `copy`."""
+
+    def __init__(self, source: BinaryIO, copy: BinaryIO) -> None:
+        self.source = source
+        self.copy = copy
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.source.read(size)
+        if chunk:
+            self.copy.write(chunk)
+        return chunk

@@ -93,9 +93,7 @@ class TrainingObserver:
 
     def __call__(self, job: TerminalJob) -> None:
         metrics.TRAINING_DURATION.labels(
-            tenant_id=job.tenant_slug,
-            algorithm=str(job.payload.get("algorithm", "unknown")),
-            status=job.status,
+            algorithm=str(job.payload.get("algorithm", "unknown")), status=job.status
         ).observe(job.duration_seconds)
         self.close_experiments(job)
 
@@ -107,19 +105,26 @@ class TrainingObserver:
         status = {"succeeded": "completed"}.get(job.status, job.status)
         principal = Principal("", JOB_USERNAME, Role.MEMBER, job.tenant_id, job.tenant_slug)
         with self.db.session() as session:
-            running = session.scalars(
-                select(Experiment.id).where(
-                    Experiment.tenant_id == job.tenant_id,
-                    Experiment.status == "running",
-                    Experiment.tags["training_job_id"].as_string() == job.id,
-                )
-            ).all()
+            running = running_experiments_of_job(session, job.tenant_id, job.id)
         for experiment_id in running:
             try:
                 with self.db.session() as session:
                     self.experiments.finish(session, principal, experiment_id, status)
             except Conflict:
                 pass  # finished meanwhile, by the handler
+
+
+def running_experiments_of_job(session: Session, tenant_id: str, job_id: str) -> list[str]:
+    """Ids of the experiments a training job started that are still `running`."""
+    return list(
+        session.scalars(
+            select(Experiment.id).where(
+                Experiment.tenant_id == tenant_id,
+                Experiment.status == "running",
+                Experiment.tags["training_job_id"].as_string() == job_id,
+            )
+        )
+    )
 
 
 def validate_request(request: TrainingRequest, dataset: Dataset) -> dict[str, Any]:
@@ -206,6 +211,16 @@ def _check_algorithm(request: TrainingRequest, target_dtype: str) -> None:
             errors.append(_invalid(str(exc), "hyperparameters"))
             continue
         return
+    if len(errors) > 1:
+        # An integer target under `auto` trains a classifier or a regressor depending on its
+        # values, which only the job sees: name the error of each, so the one it trains is there.
+        raise _invalid(
+            "the hyperparameters fit neither task this target allows: "
+            + "; ".join(
+                f"as {task}: {error.message}" for task, error in zip(tasks, errors, strict=True)
+            ),
+            "hyperparameters",
+        )
     raise errors[-1]
 
 

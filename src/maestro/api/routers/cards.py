@@ -28,10 +28,15 @@ def get_card(
     ctx: Context,
     principal: CurrentPrincipal,
     card_format: Annotated[
-        str, Query(alias="format", description="markdown, html or json")
+        str,
+        Query(
+            alias="format",
+            description="markdown, html or json",
+            json_schema_extra={"enum": ["markdown", "html", "json"]},
+        ),
     ] = "markdown",
 ) -> Response:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         text, media_type = ctx.cards.render(session, principal, name, version, card_format)
     return Response(content=text, media_type=media_type)
 

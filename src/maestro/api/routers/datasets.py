@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response, UploadFile, status
 
 from maestro.api.deps import Context, CurrentPrincipal
-from maestro.api.schemas.common import Name, Page, PageLimit
+from maestro.api.schemas.common import Cursor, Name, Page, PageLimit
 from maestro.api.schemas.datasets import ColumnOut, DatasetOut
 from maestro.db.models import Dataset
 
@@ -37,23 +37,22 @@ def upload_dataset(
     description: Annotated[str | None, Form(max_length=10_000)] = None,
 ) -> DatasetOut:
     """Upload a CSV or Parquet file (`file`) under a display `name`."""
-    with ctx.db.session() as session:
-        dataset = ctx.datasets.create(
-            session,
-            principal,
-            name=name,
-            description=description,
-            source=file.file,
-            filename=file.filename,
-        )
-        return dataset_out(dataset, preview=True)
+    dataset = ctx.datasets.upload(
+        ctx.db,
+        principal,
+        name=name,
+        description=description,
+        source=file.file,
+        filename=file.filename,
+    )
+    return dataset_out(dataset, preview=True)
 
 
 @router.get("")
 def list_datasets(
-    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: str | None = None
+    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: Cursor = None
 ) -> Page[DatasetOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.datasets.list(session, principal, limit=limit, cursor=cursor)
         return Page(
             items=[dataset_out(d, preview=False) for d in page.items], next_cursor=page.next_cursor
@@ -62,7 +61,7 @@ def list_datasets(
 
 @router.get("/{dataset_id}")
 def get_dataset(dataset_id: str, ctx: Context, principal: CurrentPrincipal) -> DatasetOut:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         return dataset_out(ctx.datasets.get(session, principal, dataset_id), preview=True)
 
 

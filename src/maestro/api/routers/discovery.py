@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from maestro.api.deps import Context, CurrentPrincipal
-from maestro.api.schemas.common import Page, PageLimit
+from maestro.api.schemas.common import Cursor, Page, PageLimit
 from maestro.api.schemas.discovery import DiscoveryCreate, DiscoveryJobOut
 from maestro.api.schemas.training import JobAccepted
 
@@ -21,9 +21,9 @@ def submit_feature_discovery(
 
 @router.get("/feature-discovery")
 def list_feature_discovery(
-    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: str | None = None
+    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: Cursor = None
 ) -> Page[DiscoveryJobOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.discovery.list(session, principal, limit=limit, cursor=cursor)
     return Page(
         items=[DiscoveryJobOut.model_validate(i) for i in page.items],
@@ -35,5 +35,5 @@ def list_feature_discovery(
 def get_feature_discovery(
     job_id: str, ctx: Context, principal: CurrentPrincipal
 ) -> DiscoveryJobOut:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         return DiscoveryJobOut.model_validate(ctx.discovery.get(session, principal, job_id))

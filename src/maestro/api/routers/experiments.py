@@ -1,11 +1,13 @@
 """Experiments: create, list, read, finish, delete, and batch metric logging."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from maestro.api.context import AppContext
 from maestro.api.deps import Context, CurrentPrincipal
-from maestro.api.schemas.common import Page, PageLimit
+from maestro.api.schemas.common import Cursor, Page, PageLimit, cursor_param
 from maestro.api.schemas.experiments import (
     ExperimentCreate,
     ExperimentOut,
@@ -63,9 +65,9 @@ def list_experiments(
     group: str | None = None,
     status: Status | None = None,
     limit: PageLimit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Page[ExperimentOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.experiments.list(
             session, principal, group=group, status=status, limit=limit, cursor=cursor
         )
@@ -74,7 +76,7 @@ def list_experiments(
 
 @router.get("/{experiment_id}")
 def get_experiment(experiment_id: str, ctx: Context, principal: CurrentPrincipal) -> ExperimentOut:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         return _with_latest(ctx, session, ctx.experiments.get(session, principal, experiment_id))
 
 
@@ -113,9 +115,9 @@ def metric_history(
     principal: CurrentPrincipal,
     name: str | None = None,
     limit: int = Query(default=1000, ge=1, le=MAX_HISTORY_PAGE),
-    cursor: str | None = None,
+    cursor: Annotated[str | None, cursor_param("maestro-metric-cursor")] = None,
 ) -> Page[MetricPointOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.experiments.metric_history(
             session, principal, experiment_id, name=name, limit=limit, cursor=cursor
         )

@@ -5,7 +5,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from maestro.api.deps import Context
-from maestro.observability.exposition import render_metrics
 
 router = APIRouter(tags=["health"])
 
@@ -27,5 +26,5 @@ def readyz(ctx: Context) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 def prometheus_metrics(request: Request) -> Response:
-    body, content_type = render_metrics(request.app.state.metrics_registry, request.headers)
+    body, content_type = request.app.state.metrics.render(request.headers)
     return Response(body, media_type=content_type)

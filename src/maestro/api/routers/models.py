@@ -6,12 +6,13 @@ Wherever a path has `{version}`, it is a version number, an alias or `latest`.
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from maestro.api.deps import Context, CurrentPrincipal
-from maestro.api.schemas.common import Page, PageLimit
+from maestro.api.schemas.common import Cursor, Page, PageLimit
 from maestro.api.schemas.models import (
+    ALIAS_SCHEMA,
     VERSION_HELP,
     AliasIn,
     AliasOut,
@@ -24,11 +25,18 @@ from maestro.api.schemas.models import (
     PredictOut,
     VersionOut,
 )
-from maestro.services.registry import ModelDetails, VersionDetails
+from maestro.services.registry import FORMATS, ModelDetails, VersionDetails
 
 router = APIRouter(tags=["models"])
+AliasPath = Annotated[
+    str,
+    Path(
+        description="a slug starting with a letter; `latest` is reserved",
+        json_schema_extra=ALIAS_SCHEMA,
+    ),
+]
 
-_EXTENSIONS = {"skops": "skops", "onnx": "onnx"}
+_EXTENSIONS = {"skops": "skops", "onnx": "onnx", "mlflow": "zip"}
 
 
 def model_out(details: ModelDetails) -> ModelOut:
@@ -75,16 +83,16 @@ def create_model(body: ModelCreate, ctx: Context, principal: CurrentPrincipal) -
 
 @router.get("/models")
 def list_models(
-    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: str | None = None
+    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: Cursor = None
 ) -> Page[ModelOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.registry.list_models(session, principal, limit=limit, cursor=cursor)
     return Page(items=[model_out(m) for m in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/models/{name}")
 def get_model(name: str, ctx: Context, principal: CurrentPrincipal) -> ModelOut:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         return model_out(ctx.registry.get_model(session, principal, name))
 
 
@@ -119,6 +127,7 @@ def upload_version(
         Form(
             alias="format",
             description="skops (servable), onnx or other (stored and downloadable only)",
+            json_schema_extra={"enum": list(FORMATS)},
         ),
     ],
     metadata: Annotated[
@@ -149,16 +158,16 @@ def list_versions(
     ctx: Context,
     principal: CurrentPrincipal,
     limit: PageLimit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Page[VersionOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.registry.list_versions(session, principal, name, limit=limit, cursor=cursor)
     return Page(items=[version_out(v) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/models/{name}/versions/{version}", description=f"`version`: {VERSION_HELP}")
 def get_version(name: str, version: str, ctx: Context, principal: CurrentPrincipal) -> VersionOut:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         return version_out(ctx.registry.get_version(session, principal, name, version))
 
 
@@ -171,7 +180,7 @@ def get_version(name: str, version: str, ctx: Context, principal: CurrentPrincip
 def download_artifact(
     name: str, version: str, ctx: Context, principal: CurrentPrincipal
 ) -> StreamingResponse:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         row, chunks = ctx.registry.open_artifact(session, principal, name, version)
     digest = base64.b64encode(bytes.fromhex(row.sha256)).decode()
     filename = f"{name}-v{row.version}.{_EXTENSIONS.get(row.format, 'bin')}"
@@ -189,7 +198,7 @@ def download_artifact(
 
 @router.put("/models/{name}/aliases/{alias}")
 def set_alias(
-    name: str, alias: str, body: AliasIn, ctx: Context, principal: CurrentPrincipal
+    name: str, alias: AliasPath, body: AliasIn, ctx: Context, principal: CurrentPrincipal
 ) -> AliasOut:
     with ctx.db.session() as session:
         ctx.registry.set_alias(session, principal, name, alias, body.version)
@@ -197,7 +206,9 @@ def set_alias(
 
 
 @router.delete("/models/{name}/aliases/{alias}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_alias(name: str, alias: str, ctx: Context, principal: CurrentPrincipal) -> Response:
+def delete_alias(
+    name: str, alias: AliasPath, ctx: Context, principal: CurrentPrincipal
+) -> Response:
     with ctx.db.session() as session:
         ctx.registry.delete_alias(session, principal, name, alias)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -206,10 +217,10 @@ def delete_alias(name: str, alias: str, ctx: Context, principal: CurrentPrincipa
 @router.post(
     "/models/{name}/versions/{version}/deploy",
     description="Serve this version (replacing any deployed one); an alias is resolved now, "
-    f"not followed later. Only skops artifacts can be deployed. `version`: {VERSION_HELP}",
+    f"not followed later. Only skops and onnx artifacts can be deployed. `version`: {VERSION_HELP}",
 )
 def deploy(name: str, version: str, ctx: Context, principal: CurrentPrincipal) -> DeployOut:
-    deployment = ctx.registry.deploy(ctx.db, principal, name, version)
+    deployment = ctx.serving.deploy(ctx.db, principal, name, version)
     return DeployOut(model=name, version=deployment.version, deployed_at=deployment.deployed_at)
 
 
@@ -222,10 +233,12 @@ def undeploy(name: str, ctx: Context, principal: CurrentPrincipal) -> Response:
 
 @router.post("/models/{name}/predict")
 def predict(name: str, body: PredictIn, ctx: Context, principal: CurrentPrincipal) -> PredictOut:
-    result = ctx.registry.predict(ctx.db, principal, name, body.instances)
+    result = ctx.serving.predict(ctx.db, principal, name, body.instances)
     return PredictOut(
         model=result.model_name,
         model_version=result.version,
         predictions=result.predictions,
         probabilities=result.probabilities,
+        prediction_id=result.prediction_id,
+        prediction_ids=result.prediction_ids,
     )

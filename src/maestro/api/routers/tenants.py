@@ -4,8 +4,9 @@ from fastapi import APIRouter, Response, status
 
 from maestro.api.context import AppContext
 from maestro.api.deps import Context, CurrentPrincipal
-from maestro.api.schemas.common import Page, PageLimit
+from maestro.api.schemas.common import Cursor, Page, PageLimit
 from maestro.api.schemas.tenancy import (
+    PredictionLogOut,
     RateLimitOut,
     ResourceUsageOut,
     TenantCreate,
@@ -21,12 +22,19 @@ router = APIRouter(prefix="/tenants", tags=["tenants"])
 
 def tenant_out(ctx: AppContext, tenant: Tenant) -> TenantOut:
     policy = ctx.tenant_policy(tenant.rate_limit_rpm, tenant.rate_limit_burst)
+    bounds = ctx.prediction_log.bounds(tenant)
     return TenantOut(
         id=tenant.id,
         slug=tenant.slug,
         name=tenant.name,
         quotas=ctx.quotas.limits(tenant.quota_overrides),
         rate_limit=RateLimitOut(requests_per_minute=policy.requests_per_minute, burst=policy.burst),
+        prediction_log=PredictionLogOut(
+            retention_days=bounds.retention_days,
+            max_bytes=bounds.max_bytes,
+            retention_days_override=tenant.prediction_log_retention_days,
+            max_bytes_override=tenant.prediction_log_max_bytes,
+        ),
         created_at=tenant.created_at,
     )
 
@@ -50,7 +58,7 @@ def create_tenant(body: TenantCreate, ctx: Context, principal: CurrentPrincipal)
 
 @router.get("")
 def list_tenants(
-    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: str | None = None
+    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: Cursor = None
 ) -> Page[TenantOut]:
     with ctx.db.read_session() as session:
         page = ctx.tenants.list(session, principal, limit=limit, cursor=cursor)

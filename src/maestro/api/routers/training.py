@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from maestro.api.deps import Context, CurrentPrincipal
-from maestro.api.schemas.common import Page, PageLimit
+from maestro.api.schemas.common import Cursor, Page, PageLimit
 from maestro.api.schemas.training import JobAccepted, TrainingJobCreate, TrainingJobOut
 from maestro.services.training import TrainingRequest
 
@@ -21,9 +21,9 @@ def submit_training_job(
 
 @router.get("/training-jobs")
 def list_training_jobs(
-    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: str | None = None
+    ctx: Context, principal: CurrentPrincipal, limit: PageLimit = 50, cursor: Cursor = None
 ) -> Page[TrainingJobOut]:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         page = ctx.training.list(session, principal, limit=limit, cursor=cursor)
     return Page(
         items=[TrainingJobOut.model_validate(i) for i in page.items], next_cursor=page.next_cursor
@@ -32,7 +32,7 @@ def list_training_jobs(
 
 @router.get("/training-jobs/{job_id}")
 def get_training_job(job_id: str, ctx: Context, principal: CurrentPrincipal) -> TrainingJobOut:
-    with ctx.db.session() as session:
+    with ctx.db.read_session() as session:
         return TrainingJobOut.model_validate(ctx.training.get(session, principal, job_id))
 
 

@@ -3,8 +3,16 @@
 from fastapi import APIRouter, Response, status
 
 from maestro.api.deps import Context, CurrentPrincipal
-from maestro.api.schemas.common import Page, PageLimit
-from maestro.api.schemas.tenancy import ApiKeyCreate, ApiKeyOut, MeOut, MeUser, UserCreate, UserOut
+from maestro.api.schemas.common import Cursor, Page, PageLimit
+from maestro.api.schemas.tenancy import (
+    ApiKeyCreate,
+    ApiKeyOut,
+    MeOut,
+    MeUser,
+    UserCreate,
+    UserOut,
+    UserPatch,
+)
 from maestro.db.models import User
 from maestro.services.principal import Role
 
@@ -18,6 +26,7 @@ def user_out(user: User, tenant_slug: str | None) -> UserOut:
         role=user.role,
         tenant=tenant_slug,
         created_at=user.created_at,
+        disabled=user.disabled,
     )
 
 
@@ -36,11 +45,39 @@ def list_users(
     ctx: Context,
     principal: CurrentPrincipal,
     limit: PageLimit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Page[UserOut]:
     with ctx.db.read_session() as session:
         page = ctx.identity.list_users(session, principal, tenant, limit=limit, cursor=cursor)
         return Page(items=[user_out(u, tenant) for u in page.items], next_cursor=page.next_cursor)
+
+
+@router.patch("/users/{user_id}")
+def update_user(
+    user_id: str, body: UserPatch, ctx: Context, principal: CurrentPrincipal
+) -> UserOut:
+    """Change a user's role or disable them; a disabled user's keys and sessions stop at once.
+
+    Demoting or disabling yourself, or the tenant's last enabled owner, is a 409 `conflict`."""
+    with ctx.db.session() as session:
+        user = ctx.identity.update_user(
+            session,
+            principal,
+            user_id,
+            role=Role(body.role) if body.role else None,
+            disabled=body.disabled,
+        )
+        return user_out(user, user.tenant.slug if user.tenant else None)
+
+
+@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(user_id: str, ctx: Context, principal: CurrentPrincipal) -> Response:
+    """Delete a user (tenant owner or platform admin); its API keys and console sessions end at
+    once and its `users` quota is given back. Deleting yourself or the tenant's last enabled
+    owner is a 409 `conflict`; jobs and experiments it created are kept."""
+    with ctx.db.session() as session:
+        ctx.identity.delete_user(session, principal, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/users/{user_id}/api-keys", status_code=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from maestro.api.schemas.common import Name, RequestModel
+from maestro.api.schemas.common import JsonFloat, JsonInt, Name, RequestModel, UtcDateTime
 from maestro.services.experiments import MAX_METRICS_PER_BATCH
 
 Status = Literal["running", "completed", "failed", "cancelled"]
@@ -28,9 +28,10 @@ class ExperimentPatch(RequestModel):
 
 class MetricPointIn(RequestModel):
     name: Name
-    value: float = Field(allow_inf_nan=False)
-    step: int = Field(default=0, ge=0, le=2**62)
-    timestamp: datetime | None = Field(default=None, description="Defaults to the server time.")
+    value: JsonFloat = Field(allow_inf_nan=False)
+    # 2**53: exact as a JSON number in every client (JavaScript included)
+    step: JsonInt = Field(default=0, ge=0, le=2**53)
+    timestamp: UtcDateTime | None = Field(default=None, description="Defaults to the server time.")
 
 
 class MetricBatch(RequestModel):

@@ -5,7 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from maestro.api.schemas.common import RequestModel
+from maestro.api.schemas.common import JsonInt, RequestModel
+from maestro.services.registry import ALIAS, MAX_TAG_VALUE, MAX_TAGS, MODEL_NAME, TAG_KEY
 
 # Names, tags and aliases are validated by the registry service (so SDK/job callers get the same
 # rules and failures are counted in the operation metrics); the descriptions document them.
@@ -15,16 +16,29 @@ VERSION_HELP = "a version number, an alias (e.g. `production`) or `latest`"
 
 Scalar = str | int | float | bool | None
 
+# The rules above as JSON Schema, for the document only: validation stays in the service.
+NAME_SCHEMA = {"pattern": MODEL_NAME.pattern}
+ALIAS_SCHEMA = {"pattern": ALIAS.pattern, "maxLength": 63}
+TAGS_SCHEMA = {
+    "maxProperties": MAX_TAGS,
+    "propertyNames": {"pattern": TAG_KEY.pattern},
+    "additionalProperties": {"type": "string", "maxLength": MAX_TAG_VALUE},
+}
+
 
 class ModelCreate(RequestModel):
-    name: str = Field(description=NAME_HELP, max_length=100)
+    name: str = Field(description=NAME_HELP, max_length=100, json_schema_extra=NAME_SCHEMA)
     description: str = Field(default="", max_length=10_000)
-    tags: dict[str, str] = Field(default_factory=dict, description=TAGS_HELP)
+    tags: dict[str, str] = Field(
+        default_factory=dict, description=TAGS_HELP, json_schema_extra=TAGS_SCHEMA
+    )
 
 
 class ModelPatch(RequestModel):
     description: str | None = Field(default=None, max_length=10_000)
-    tags: dict[str, str] | None = Field(default=None, description="replaces all tags")
+    tags: dict[str, str] | None = Field(
+        default=None, description="replaces all tags", json_schema_extra=TAGS_SCHEMA
+    )
 
 
 class DeploymentOut(BaseModel):
@@ -57,7 +71,7 @@ class VersionOut(BaseModel):
 
 
 class AliasIn(RequestModel):
-    version: int = Field(ge=1)
+    version: JsonInt = Field(ge=1)
 
 
 class AliasOut(BaseModel):
@@ -73,8 +87,12 @@ class DeployOut(BaseModel):
 
 
 class PredictIn(RequestModel):
-    instances: list[dict[str, Scalar]] = Field(
-        min_length=1, max_length=10_000, description="rows of feature name -> value"
+    unstored_fields = frozenset({"instances"})  # features go to the model, not to a column
+    instances: list[dict[str, Scalar]] | list[list[Scalar]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="rows of feature name -> value; for a model fitted without feature "
+        "names, rows of values in training column order",
     )
 
 
@@ -84,4 +102,10 @@ class PredictOut(BaseModel):
     predictions: list[Any]
     probabilities: list[list[float | None]] | None = Field(
         description="per-class probabilities, for classifiers only"
+    )
+    prediction_id: str | None = Field(
+        default=None, description="the request's id in the prediction log; null if not sampled"
+    )
+    prediction_ids: list[str] | None = Field(
+        default=None, description="one id per row, for `POST /models/{name}/feedback`"
     )

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from maestro.api.schemas.common import RequestModel
+from maestro.api.schemas.common import JsonFloat, JsonInt, RequestModel
 
 ColumnName = str
 
@@ -26,8 +26,8 @@ class TrainingJobCreate(RequestModel):
     feature_columns: list[ColumnName] | None = Field(
         default=None, max_length=10_000, description="default: every column but the target"
     )
-    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    test_size: JsonFloat = Field(default=0.2, gt=0.0, lt=1.0)
+    seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1)
     evaluation_slices: list[ColumnName] = Field(
         default_factory=list, max_length=20, description="columns for per-slice metrics"
     )

@@ -18,7 +18,10 @@ class Job(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "jobs"
     # The dispatcher's "oldest queued job" and the recovery sweep's "expired running jobs".
-    __table_args__ = (Index("ix_jobs_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_status_created_at", "status", "created_at"),
+        Index("ix_jobs_tenant_created", "tenant_id", "created_at", "id"),  # newest-first lists
+    )
 
     tenant_id: Mapped[str] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False

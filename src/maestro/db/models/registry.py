@@ -2,7 +2,16 @@
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maestro.db.base import Base, IdMixin, TimestampMixin
@@ -10,7 +19,10 @@ from maestro.db.base import Base, IdMixin, TimestampMixin
 
 class RegisteredModel(IdMixin, TimestampMixin, Base):
     __tablename__ = "models"
-    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_models_tenant_name"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", name="uq_models_tenant_name"),
+        Index("ix_models_tenant_created", "tenant_id", "created_at", "id"),  # newest-first lists
+    )
 
     tenant_id: Mapped[str] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
@@ -33,6 +45,7 @@ class ModelVersion(IdMixin, TimestampMixin, Base):
     __tablename__ = "model_versions"
     __table_args__ = (
         UniqueConstraint("model_id", "version", name="uq_model_versions_model_version"),
+        Index("ix_model_versions_tenant_created", "tenant_id", "created_at", "id"),  # recent
     )
 
     tenant_id: Mapped[str] = mapped_column(
@@ -50,6 +63,9 @@ class ModelVersion(IdMixin, TimestampMixin, Base):
         "metadata", JSON, default=dict, nullable=False
     )
     created_by: Mapped[str | None] = mapped_column(String(36))
+    # The job that registered it (a training job): unique, so a retried job that registered
+    # before it was killed finds its version instead of registering a second one.
+    source_job_id: Mapped[str | None] = mapped_column(String(36), index=True, unique=True)
 
     model: Mapped[RegisteredModel] = relationship(back_populates="versions")
 

@@ -3,7 +3,17 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maestro.db.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -18,6 +28,10 @@ class Tenant(IdMixin, TimestampMixin, Base):
     quota_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     rate_limit_rpm: Mapped[int | None] = mapped_column(Integer)
     rate_limit_burst: Mapped[int | None] = mapped_column(Integer)
+    # Prediction log bounds (migration 0010); None: MAESTRO_PREDICTION_LOG_RETENTION_DAYS and
+    # MAESTRO_PREDICTION_LOG_MAX_BYTES, so a tenant without its own follows the settings.
+    prediction_log_retention_days: Mapped[float | None] = mapped_column(Float)
+    prediction_log_max_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
     users: Mapped[list["User"]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", passive_deletes=True
@@ -35,6 +49,10 @@ class User(IdMixin, TimestampMixin, Base):
     username: Mapped[str] = mapped_column(String(63), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # A disabled user's keys and console sessions stop authenticating at once (console area).
+    disabled: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
 
     tenant: Mapped[Tenant | None] = relationship(back_populates="users")
     api_keys: Mapped[list["ApiKey"]] = relationship(
