@@ -98,12 +98,12 @@ def start_maestro(tmp_path: Path) -> Iterator[Callable[..., MaestroProcess]]:
     started: list[MaestroProcess] = []
     numbers = count(1)
 
-    def start(settings: Settings, *args: str) -> MaestroProcess:
+    def start(settings: Settings, *args: str, env: dict[str, str] | None = None) -> MaestroProcess:
         log_path = tmp_path / f"maestro-{args[0]}-{next(numbers)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "maestro.cli", *args],
-                env=settings_env(settings),
+                env={**settings_env(settings), **(env or {})},
                 cwd=REPO_ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,

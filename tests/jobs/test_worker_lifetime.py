@@ -1,4 +1,8 @@
-"""A local job worker never outlives its server, nor runs past its kind's maximum run time."""
+"""A local job worker never outlives its server, nor runs past its kind's maximum run time.
+
+And it starts wherever the server can run: a `TMPDIR` too deep for the fork server's socket
+falls back to spawned workers instead of leaving claimed jobs with nobody renewing their lease.
+"""
 
 import os
 import signal
@@ -58,3 +62,18 @@ def test_other_kinds_keep_the_default_maximum_run_time(tmp_path: Path, database_
 
     assert max_run_seconds(settings, "training") == 60.0
     assert max_run_seconds(settings, "feature_discovery") == settings.job_max_run_seconds_default
+
+
+def test_jobs_run_when_tmpdir_is_too_deep_for_the_fork_server_socket(
+    settings, tenant_jobs, start_maestro, tmp_path: Path
+):
+    deep = tmp_path.joinpath(*["a-directory-deeper-than-a-unix-socket-path-allows"] * 3)
+    deep.mkdir(parents=True)
+    assert len(str(deep)) > 108  # sockaddr_un.sun_path holds 108 bytes
+    job_id = tenant_jobs.submit("test.count", n=3)
+
+    serve = start_maestro(settings, "serve", "--port", "0", env={"TMPDIR": str(deep)})
+
+    done = tenant_jobs.wait_for(job_id, "succeeded", "failed", timeout=120)
+    assert (done.status, done.attempts, done.result) == ("succeeded", 1, {"total": 6, "attempt": 1})
+    assert "job worker processes start with spawn" in serve.log()

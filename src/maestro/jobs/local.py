@@ -16,7 +16,9 @@ reason.
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import tempfile
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,14 +43,30 @@ logger = logging.getLogger("maestro.jobs")
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # Preloading also hands our sys.path to the fork server, so handlers import alike, and
-        # importing the built-in kinds (scikit-learn, polars) there once spares every worker
-        # process those seconds on its first job.
-        context.set_forkserver_preload(["maestro.jobs.runner", *BUILTIN_KIND_MODULES])
-        return context
-    return multiprocessing.get_context("spawn")
+    """The fork server, started now; `spawn` where it is unavailable or cannot start.
+
+    The fork server listens on a Unix socket under `TMPDIR`, and such paths are limited to about
+    107 bytes: with a deep `TMPDIR` it cannot start. Finding out here, not at the first job,
+    keeps jobs from being claimed by a dispatcher that cannot start their worker.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Preloading also hands our sys.path to the fork server, so handlers import alike, and
+    # importing the built-in kinds (scikit-learn, polars) there once spares every worker
+    # process those seconds on its first job.
+    context.set_forkserver_preload(["maestro.jobs.runner", *BUILTIN_KIND_MODULES])
+    try:
+        multiprocessing.forkserver.ensure_running()
+    except OSError as exc:
+        logger.warning(
+            "the job fork server cannot start (%s; TMPDIR is %s): job worker processes start "
+            "with spawn instead, which costs each new worker its imports",
+            exc,
+            tempfile.gettempdir(),
+        )
+        return multiprocessing.get_context("spawn")
+    return context
 
 
 @dataclass
@@ -186,18 +204,25 @@ class LocalExecutor(BackgroundExecutor):
                 return
             kind = get_job_kind(job.kind)
             assert kind is not None  # claim_next only takes registered kinds
-            if slot.pool is None:
-                slot.pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=self._mp,
-                    initializer=die_with_server,
-                    initargs=self._lifeline,
-                )
             try:
+                if slot.pool is None:
+                    slot.pool = ProcessPoolExecutor(
+                        max_workers=1,
+                        mp_context=self._mp,
+                        initializer=die_with_server,
+                        initargs=self._lifeline,
+                    )
                 future = slot.pool.submit(execute, job, kind.handler_path, self.settings)
-            except (BrokenProcessPool, RuntimeError):
+            except (BrokenProcessPool, RuntimeError):  # the pool broke between jobs
                 slot.kill()
                 self._release(job, "worker pool unavailable", count_attempt=False)
+                continue
+            except Exception as exc:
+                # A claimed job in no slot would have nobody renewing its lease and fail as
+                # "worker lost" with the real cause hidden: give it back with that cause.
+                logger.exception("job %s: cannot start a worker process", job.id)
+                slot.kill()
+                self._release(job, f"worker process could not start: {type(exc).__name__}: {exc}")
                 continue
             slot.job, slot.future, slot.started_at = job, future, time.monotonic()
             future.add_done_callback(lambda _future: self._wake.set())
