@@ -9,7 +9,6 @@ envelope, or MLflow's on the MLflow-compatible routes). The principal is left in
 state, where the dependency finds it, so nothing is checked or charged twice.
 """
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from maestro.api import state
 from maestro.api.deps import authenticate
+from maestro.api.errors import send_refusal
 from maestro.errors import MaestroError
 
 # Renders a refusal as (HTTP status, JSON body) in one API's error shape.
@@ -71,18 +71,5 @@ def _has_body(scope: Scope) -> bool:
 
 
 async def _refuse(scope: Scope, send: Send, exc: MaestroError, shape: ErrorShape) -> None:
-    state.request_state(scope)[state.ERROR_CODE] = exc.code
     status, payload = shape(exc)
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_refusal(scope, send, status, exc.code, payload)

@@ -1,5 +1,6 @@
 """Every failure leaves as the `{"error": {code, message, details}}` envelope; never a traceback."""
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -8,12 +9,33 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope, Send
 
 from maestro.api import state
 from maestro.api.routing import allowed_methods
 from maestro.errors import MaestroError, NotFound, code_for_status
 
 logger = logging.getLogger("maestro.api")
+
+
+async def send_refusal(
+    scope: Scope, send: Send, status: int, code: str, payload: dict[str, Any]
+) -> None:
+    """Answer from a middleware before the app runs; the body was not read, so close."""
+    state.request_state(scope)[state.ERROR_CODE] = code
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def error_response(

@@ -6,12 +6,11 @@
   refuse it with an error, so the same request must be rejected the same way on both.
 """
 
-import json
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from maestro.api import state
+from maestro.api.errors import send_refusal
 
 
 class RequestHeadMiddleware:
@@ -42,17 +41,5 @@ class RequestHeadMiddleware:
 
 
 async def _refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
-    state.request_state(scope)[state.ERROR_CODE] = code
-    body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    payload = {"error": {"code": code, "message": message, "details": {}}}
+    await send_refusal(scope, send, status, code, payload)
