@@ -151,6 +151,28 @@ def test_the_admin_sets_shows_and_resets_a_tenants_bounds(
     assert admin.update_tenant(tenant.slug, prediction_log=None)["prediction_log"] == defaults
 
 
+def test_the_admin_gives_a_new_tenant_its_bounds_at_creation(server: LiveServer, admin):
+    created = admin.create_tenant(
+        "bounded-at-birth", "Bounded", prediction_log={"retention_days": 2, "max_bytes": 65536}
+    )
+
+    assert created["prediction_log"]["retention_days_override"] == 2
+    assert created["prediction_log"]["max_bytes_override"] == 65536
+    assert admin.get_tenant("bounded-at-birth")["prediction_log"] == created["prediction_log"]
+
+
+def test_out_of_range_bounds_at_creation_create_no_tenant(server: LiveServer, admin):
+    response = httpx.post(
+        f"{server.url}/api/v1/tenants",
+        json={"slug": "never-made", "name": "x", "prediction_log": {"max_bytes": 0}},
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+    assert "never-made" not in [t["slug"] for t in admin.list_tenants()]
+
+
 @pytest.mark.parametrize(
     "bounds",
     [

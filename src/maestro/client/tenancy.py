@@ -13,10 +13,13 @@ class TenancyMixin(BaseClient):
         *,
         quotas: dict[str, int | None] | None = None,
         rate_limit: dict[str, int] | None = None,
+        prediction_log: dict[str, float | int | None] | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"slug": slug, "name": name, "quotas": quotas or {}}
         if rate_limit is not None:
             body["rate_limit"] = rate_limit
+        if prediction_log is not None:
+            body["prediction_log"] = prediction_log
         return self._json("POST", "/tenants", json=body)
 
     def get_tenant(self, slug: str) -> dict[str, Any]:

@@ -42,6 +42,7 @@ class TenantService:
         name: str,
         quotas: dict[str, int | None],
         rate_limit: RateLimitOverride | None,
+        prediction_log: dict[str, Any] | None = None,
     ) -> Tenant:
         principal.require_admin()
         if slug in RESERVED_SLUGS:
@@ -52,6 +53,8 @@ class TenantService:
         if rate_limit:
             tenant.rate_limit_rpm = rate_limit.requests_per_minute
             tenant.rate_limit_burst = rate_limit.burst
+        if prediction_log:
+            _set_log_bounds(tenant, prediction_log)
         session.add(tenant)
         try:
             session.flush()

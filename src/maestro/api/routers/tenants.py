@@ -52,6 +52,9 @@ def create_tenant(body: TenantCreate, ctx: Context, principal: CurrentPrincipal)
             name=body.name,
             quotas=dict(body.quotas),
             rate_limit=rate_limit,
+            prediction_log=(
+                body.prediction_log.model_dump(exclude_unset=True) if body.prediction_log else None
+            ),
         )
         return tenant_out(ctx, tenant)
 

@@ -40,6 +40,9 @@ class TenantCreate(RequestModel):
     name: Name
     quotas: dict[ResourceType, QuotaLimit] = Field(default_factory=dict)
     rate_limit: RateLimitIn | None = None
+    prediction_log: PredictionLogPatch | None = Field(
+        default=None, description="the tenant's prediction log bounds; omitted: the defaults"
+    )
 
 
 class TenantPatch(RequestModel):
