@@ -1,4 +1,4 @@
-"""Deleting users, and the rule that a tenant always keeps an enabled owner."""
+"""Deleting users: what goes with them, what outlives them, and the tenant's last owner."""
 
 import threading
 import time
@@ -14,6 +14,7 @@ from maestro.errors import Conflict
 from maestro.services.principal import Principal, Role
 from tests.conftest import ADMIN_KEY
 from tests.console.conftest import ConsoleBrowser
+from tests.recovery.conftest import training_csv
 from tests.support.usage import usage_everywhere
 
 
@@ -165,3 +166,18 @@ def test_two_concurrent_removals_of_the_last_two_owners_leave_one(
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
     users = admin.list_users(tenant.slug)
     assert [(u["username"], u["role"], u["disabled"]) for u in users] == [("olga", "owner", False)]
+
+
+def test_a_training_job_launched_by_a_user_deleted_since_still_completes(server, tenant, owner):
+    member = owner.create_user(tenant.slug, "leaver", "member")
+    key = owner.create_api_key(member["id"], "laptop")["key"]
+    with tenant.client(key) as leaver:
+        dataset = leaver.upload_dataset(training_csv(400, 3, seed=1), "train", filename="t.csv")
+        job = leaver.train(dataset["id"], "y", "logistic_regression", register_as="left-behind")
+    assert owner.get_training_job(job["id"])["status"] in ("queued", "running")
+
+    owner.delete_user(member["id"])
+
+    done = owner.wait_for_training_job(job["id"], timeout=120)
+    assert (done["status"], done["model_version"], done["error"]) == ("succeeded", 1, None)
+    assert [v["version"] for v in owner.list_versions("left-behind")] == [1]
