@@ -41,7 +41,7 @@ def test_counts_from_both_gunicorn_workers_add_up(tmp_path):
             # A new connection per request, so both workers' accept loops get traffic.
             # An unknown path: counted (probes and /metrics are not), never rate limited.
             url = f"{server.url}/no-such-page"
-            return httpx.get(url, headers={"Connection": "close"}).status_code
+            return httpx.get(url, headers={"Connection": "close"}, timeout=30).status_code
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(hit, range(300)))
