@@ -16,8 +16,9 @@ reason.
 
 import logging
 import multiprocessing
-import multiprocessing.forkserver
+import multiprocessing.connection
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -43,30 +44,39 @@ logger = logging.getLogger("maestro.jobs")
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
-    """The fork server, started now; `spawn` where it is unavailable or cannot start.
+    """The fork server where it can listen; `spawn` where it is unavailable or cannot.
 
-    The fork server listens on a Unix socket under `TMPDIR`, and such paths are limited to about
-    107 bytes: with a deep `TMPDIR` it cannot start. Finding out here, not at the first job,
-    keeps jobs from being claimed by a dispatcher that cannot start their worker.
+    The fork server (started at the first job) listens on a Unix socket under `TMPDIR`, and such
+    paths are limited to about 107 bytes: with a deep `TMPDIR` it could not start, and the job
+    the dispatcher had claimed for it would be lost. A socket bound here first tells.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    try:
+        _bind_probe_socket()
+    except OSError as exc:
+        logger.warning(
+            "the job fork server cannot listen (%s; TMPDIR is %s): job worker processes start "
+            "with spawn instead, which costs each new worker its imports",
+            exc,
+            tempfile.gettempdir(),
+        )
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # Preloading also hands our sys.path to the fork server, so handlers import alike, and
     # importing the built-in kinds (scikit-learn, polars) there once spares every worker
     # process those seconds on its first job.
     context.set_forkserver_preload(["maestro.jobs.runner", *BUILTIN_KIND_MODULES])
-    try:
-        multiprocessing.forkserver.ensure_running()
-    except OSError as exc:
-        logger.warning(
-            "the job fork server cannot start (%s; TMPDIR is %s): job worker processes start "
-            "with spawn instead, which costs each new worker its imports",
-            exc,
-            tempfile.gettempdir(),
-        )
-        return multiprocessing.get_context("spawn")
     return context
+
+
+def _bind_probe_socket() -> None:
+    """Bind a Unix socket at the kind of address the fork server will listen on, then remove it."""
+    address = multiprocessing.connection.arbitrary_address("AF_UNIX")
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.bind(address)
+    if not address.startswith("\0"):  # an abstract address leaves no file
+        os.unlink(address)
 
 
 @dataclass
