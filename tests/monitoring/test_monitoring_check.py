@@ -114,7 +114,10 @@ def test_monitoring_prometheus_scrapes_a_local_serve_with_the_shipped_rules(
     try:
 
         def target_up() -> bool:
-            targets = httpx.get(f"{url}/api/v1/targets").json()["data"]["activeTargets"]
+            response = httpx.get(f"{url}/api/v1/targets")
+            if response.status_code != 200:  # 503 while Prometheus is still starting
+                return False
+            targets = response.json()["data"]["activeTargets"]
             return any(t["health"] == "up" and t["labels"]["job"] == "maestro-api" for t in targets)
 
         wait_for(target_up, timeout=60, what="the local serve to be scraped")
